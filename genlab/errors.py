@@ -1,0 +1,48 @@
+"""One kind of error for bad user input, so the CLI can print it as a single line.
+
+Constructors and `fit` raise `ConfigError` with the parameter's own name first
+("bandwidth must be ..."); the CLI prefixes the config group ("model.") so the
+user sees the exact key to fix. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+
+class ConfigError(ValueError):
+    """A parameter or input that genlab refuses, with a message naming it."""
+
+
+def check_choice(name: str, value, allowed: Iterable[str]):
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def check_positive(name: str, value, integer: bool = False):
+    kind = "a positive integer" if integer else "a positive number"
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if integer:
+        ok = ok and float(value).is_integer()
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be {kind} (got {value!r})")
+    return int(value) if integer else float(value)
+
+
+def check_nonnegative(name: str, value):
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a number >= 0 (got {value!r})")
+    return float(value)
+
+
+def check_finite_tensor(name: str, x):
+    """Refuse NaN/inf in user data: every density model would silently return NaN."""
+    import torch
+
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).any(dim=-1).sum()) if x.dim() > 1 else int((~torch.isfinite(x)).sum())
+        raise ConfigError(f"{name} contains NaN or infinite values ({bad} rows); only finite data is allowed")
+    return x

@@ -1,0 +1,7 @@
+"""Models, one file each, all answering the protocol of `genlab.models.base.GenerativeModel`."""
+
+from genlab.models.base import GenerativeModel
+from genlab.models.gmm import GMM
+from genlab.models.kde import KDE
+
+__all__ = ["GenerativeModel", "KDE", "GMM"]

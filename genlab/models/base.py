@@ -1,0 +1,73 @@
+"""The small protocol every genlab model answers, written once so that plots, metrics,
+checkpoints and the CLI never need to know which model they hold."""
+
+from __future__ import annotations
+
+import torch
+
+from genlab.errors import ConfigError, check_finite_tensor
+
+
+class GenerativeModel:
+    """fit(x) -> self; sample(n) -> (n, dim); log_prob(x) -> (n,) where a density exists.
+
+    Tensors go in and out on the device the model was fit on. A model lists in
+    `fitted_state` the attributes that `fit` sets; `state_dict` and
+    `load_state_dict` save and restore exactly those, as plain tensors and numbers
+    (so checkpoints load with `torch.load(weights_only=True)`).
+    """
+
+    fitted_state: tuple[str, ...] = ()
+    has_log_prob = True
+
+    def fit(self, x: torch.Tensor) -> "GenerativeModel":
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no tractable log-density")
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of fitted numbers that define the model."""
+        raise NotImplementedError
+
+    @property
+    def is_fitted(self) -> bool:
+        return all(getattr(self, name, None) is not None for name in self.fitted_state)
+
+    def state_dict(self) -> dict:
+        self._check_fitted()
+        return {name: getattr(self, name) for name in self.fitted_state}
+
+    def load_state_dict(self, state: dict) -> "GenerativeModel":
+        missing = set(self.fitted_state) - set(state)
+        if missing:
+            raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__}")
+        for name in self.fitted_state:
+            setattr(self, name, state[name])
+        self._after_load()
+        return self
+
+    def _after_load(self) -> None:
+        """Rebuild caches derived from the fitted state (nothing by default)."""
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(x) first")
+
+    @staticmethod
+    def _as_points(x: torch.Tensor, name: str = "x", dim: int | None = None) -> torch.Tensor:
+        """Accept (n,) or (n, d) floating tensors; refuse NaN, inf and a wrong dimension."""
+        x = torch.as_tensor(x)
+        if not x.is_floating_point():
+            x = x.to(torch.get_default_dtype())
+        if x.dim() == 1:
+            x = x[:, None]
+        if x.dim() != 2 or x.shape[0] == 0:
+            raise ConfigError(f"{name} must be a non-empty tensor of shape (n, d) (got {tuple(x.shape)})")
+        if dim is not None and x.shape[1] != dim:
+            raise ConfigError(f"{name} must have {dim} columns, as the data the model was fit on (got {x.shape[1]})")
+        return check_finite_tensor(name, x)
