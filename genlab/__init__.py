@@ -1,0 +1,18 @@
+"""genlab: fit, sample and evaluate classic generative models from one command line.
+
+Python API: `from genlab.models import KDE, GMM`; `genlab.load_run(folder)` returns
+the fitted model and config of a finished run. torch is imported only when needed,
+so `genlab --help` stays fast.
+"""
+
+__version__ = "0.1.0"
+
+
+def load_run(path, device: str = "cpu"):
+    """(model, config) of a finished run folder or checkpoint file; see genlab.checkpoint."""
+    from genlab.checkpoint import load_run as _load_run
+
+    return _load_run(path, device)
+
+
+__all__ = ["load_run", "__version__"]

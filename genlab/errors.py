@@ -8,6 +8,7 @@ user sees the exact key to fix. Any other exception is a bug and keeps its trace
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from collections.abc import Iterable
 
 
@@ -46,3 +47,17 @@ def check_finite_tensor(name: str, x):
         bad = int((~torch.isfinite(x)).any(dim=-1).sum()) if x.dim() > 1 else int((~torch.isfinite(x)).sum())
         raise ConfigError(f"{name} contains NaN or infinite values ({bad} rows); only finite data is allowed")
     return x
+
+
+@contextmanager
+def config_key(prefix: str):
+    """Re-raise a ConfigError (also one wrapped by hydra.utils.instantiate) with the
+    config group in front, so "kernel must be ..." reads "model.kernel must be ..."."""
+    try:
+        yield
+    except ConfigError as error:
+        raise ConfigError(f"{prefix}{error}") from None
+    except Exception as error:  # Hydra's InstantiationException keeps our error as its cause
+        if isinstance(error.__cause__, ConfigError):
+            raise ConfigError(f"{prefix}{error.__cause__}") from None
+        raise

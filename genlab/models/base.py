@@ -19,6 +19,7 @@ class GenerativeModel:
 
     fitted_state: tuple[str, ...] = ()
     has_log_prob = True
+    label = "model"  # how plot titles name it, in the lecture's words
 
     def fit(self, x: torch.Tensor) -> "GenerativeModel":
         raise NotImplementedError
@@ -33,6 +34,10 @@ class GenerativeModel:
     def n_parameters(self) -> int:
         """Number of fitted numbers that define the model."""
         raise NotImplementedError
+
+    def summary(self, x: torch.Tensor) -> dict:
+        """Model-specific numbers for metrics.json (e.g. BIC for a mixture); none by default."""
+        return {}
 
     @property
     def is_fitted(self) -> bool:

@@ -48,6 +48,7 @@ class GMM(GenerativeModel):
     """
 
     fitted_state = ("weights_", "means_", "covariances_", "log_likelihood_history_", "n_iter_", "converged_")
+    label = "GMM E-M"
 
     def __init__(
         self,
@@ -196,6 +197,15 @@ class GMM(GenerativeModel):
         covariance = {"full": k * d * (d + 1) // 2, "diag": k * d, "tied": d * (d + 1) // 2, "spherical": k}
         return covariance[self.covariance_type] + k * d + k - 1
 
+    def summary(self, x: torch.Tensor) -> dict:
+        return {
+            "bic": self.bic(x),
+            "aic": self.aic(x),
+            "em_iterations": int(self.n_iter_),
+            "converged": bool(self.converged_),
+            "em_log_likelihood": self.log_likelihood_history_.tolist(),
+        }
+
     def bic(self, x: torch.Tensor) -> float:
         """Bayesian information criterion on x (lower is better)."""
         return -2 * self.log_prob(x).double().sum().item() + self.n_parameters * math.log(len(x))
@@ -211,7 +221,8 @@ def _precision_cholesky(covariances: torch.Tensor) -> torch.Tensor:
     if (info != 0).any():
         k = int((info != 0).nonzero()[0])
         raise ConfigError(
-            f"component {k} collapsed (its covariance is singular); raise model.reg_covar or lower model.n_components"
+            f"reg_covar is too small: component {k} collapsed onto too few points (singular covariance); "
+            "raise reg_covar or lower n_components"
         )
     eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device).expand_as(covariances)
     return torch.linalg.solve_triangular(factor, eye, upper=False).transpose(1, 2)

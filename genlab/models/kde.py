@@ -33,15 +33,16 @@ class KDE(GenerativeModel):
             candidates that maximizes the held-out log-likelihood over `cv_folds` folds.
             Default "scott".
         cv_grid: number of candidate bandwidths for "cv", spaced geometrically from
-            0.03x to 3x the isotropic Scott bandwidth (default 20).
+            0.001x to 3x the isotropic Scott bandwidth (default 25).
         cv_folds: number of folds for "cv" (default 5; folds come from a fixed seed).
     Fitted: reference_ (the data), bandwidth_ (h or the rule's factor),
         bandwidth_matrix_ (B, lower triangular), cv_scores_ (for "cv").
     """
 
     fitted_state = ("reference_", "bandwidth_", "bandwidth_matrix_")
+    label = "kernel density estimate (kde)"
 
-    def __init__(self, kernel: str = "gaussian", bandwidth="scott", cv_grid: int = 20, cv_folds: int = 5):
+    def __init__(self, kernel: str = "gaussian", bandwidth="scott", cv_grid: int = 25, cv_folds: int = 5):
         self.kernel = check_choice("kernel", kernel, kernels.KERNELS)
         if isinstance(bandwidth, str):
             check_choice("bandwidth", bandwidth, BANDWIDTH_RULES)
@@ -84,7 +85,7 @@ class KDE(GenerativeModel):
         isotropic_scott = n ** (-1 / (d + 4)) * x.var(0).mean().sqrt().item()
         if not isotropic_scott > 0:
             raise ConfigError("bandwidth=cv needs data with a positive spread (all points are identical)")
-        grid = isotropic_scott * torch.logspace(math.log10(0.03), math.log10(3.0), self.cv_grid, dtype=torch.float64)
+        grid = isotropic_scott * torch.logspace(-3.0, math.log10(3.0), self.cv_grid, dtype=torch.float64)
         fold = torch.randperm(n, generator=torch.Generator().manual_seed(0)).to(x.device) % self.cv_folds
         scores = torch.zeros(len(grid), dtype=torch.float64)
         for k in range(self.cv_folds):
@@ -97,19 +98,20 @@ class KDE(GenerativeModel):
     def _after_load(self) -> None:
         """Precompute the reference in kernel coordinates u = B^-1 (x - centre)."""
         # Compact kernels are evaluated in float64 (see _windowed_log_kernel_sum).
-        ref = self.reference_.double() if self.kernel in kernels.COMPACT else self.reference_
-        self._centre = ref.mean(0)
-        self._ref_u = self._to_kernel_coordinates(ref)
-        self._axis = int(self._ref_u.var(0).argmax()) if len(ref) > 1 else 0
-        order = self._ref_u[:, self._axis].argsort()
-        self._ref_u_sorted = self._ref_u[order].contiguous()
-        self._keys = self._ref_u_sorted[:, self._axis].contiguous()
+        ref = self.reference_
+        self._dtype = torch.float64 if self.kernel in kernels.COMPACT else ref.dtype
+        self._centre = ref.double().mean(0)
+        u = self._to_kernel_coordinates(ref)
+        self._axis = int(u.var(0).argmax()) if len(ref) > 1 else 0
+        self._ref_t = u[u[:, self._axis].argsort()].T.contiguous()  # (d, n), sorted along the axis
+        self._keys = self._ref_t[self._axis]
         self._log_det = torch.diagonal(self.bandwidth_matrix_).log().sum().item()
 
     def _to_kernel_coordinates(self, x: torch.Tensor) -> torch.Tensor:
-        centred = (x.to(self._centre.dtype) - self._centre).T
-        matrix = self.bandwidth_matrix_.to(self._centre.dtype)
-        return torch.linalg.solve_triangular(matrix, centred, upper=False).T.contiguous()
+        """u = B^-1 (x - centre), computed in float64 and then stored in the working dtype."""
+        centred = (x.double() - self._centre).T
+        u = torch.linalg.solve_triangular(self.bandwidth_matrix_.double(), centred, upper=False).T
+        return u.to(self._dtype).contiguous()
 
     # -- the protocol ----------------------------------------------------------------------
 
@@ -120,9 +122,9 @@ class KDE(GenerativeModel):
         n, d = self.reference_.shape
         q = self._to_kernel_coordinates(x)
         if self.kernel in kernels.COMPACT:
-            log_sum = _windowed_log_kernel_sum(q, self._ref_u_sorted, self._keys, self._axis, self.kernel)
+            log_sum = _windowed_log_kernel_sum(q, self._ref_t, self._keys, self._axis, self.kernel)
         else:
-            log_sum = _log_kernel_sum(q, self._ref_u_sorted, self.kernel)
+            log_sum = _log_kernel_sum(q, self._ref_t, self.kernel)
         log_sum = log_sum.to(x.dtype)
         return log_sum + (kernels.log_normalizer(self.kernel, d) - math.log(n) - self._log_det)
 
@@ -133,6 +135,12 @@ class KDE(GenerativeModel):
         index = torch.randint(len(ref), (int(n),), generator=generator, device=ref.device)
         u = kernels.sample(self.kernel, int(n), ref.shape[1], generator, ref.device, ref.dtype)
         return ref[index] + u @ self.bandwidth_matrix_.T
+
+    def summary(self, x: torch.Tensor) -> dict:
+        out = {"kernel": self.kernel, "bandwidth": float(self.bandwidth_), "bandwidth_rule": str(self.bandwidth)}
+        if self.cv_scores_ is not None:
+            out["cv_scores"] = [[float(h), float(s)] for h, s in self.cv_scores_]
+        return out
 
     @property
     def n_parameters(self) -> int:
@@ -152,57 +160,83 @@ def _covariance_cholesky(x: torch.Tensor) -> torch.Tensor:
     return scale.to(x.dtype)
 
 
-def _log_kernel_sum(q, ref, kernel):
+def _squared_distances(block, ref_t, out, spare):
+    """|q_i - r_j|^2 for a block of queries against references given as columns (d, m).
+
+    Up to 3 dimensions, coordinate by coordinate (exact to rounding, a few passes);
+    above, one matrix product taken around the block's centre (the usual expansion
+    |q|^2 + |r|^2 - 2 q.r, which loses digits only for far-apart points, whose
+    kernel values are negligible next to the near ones).
+    """
+    d = block.shape[1]
+    if d <= 3:  # ref_t's rows are contiguous, so each pass streams through memory
+        torch.sub(block[:, :1], ref_t[0], out=out).square_()
+        for k in range(1, d):
+            torch.sub(block[:, k : k + 1], ref_t[k], out=spare)
+            out.addcmul_(spare, spare)
+        return out
+    centre = block.mean(0)
+    block, near = block - centre, ref_t.T - centre
+    torch.addmm((near * near).sum(1), block, near.T, alpha=-2, out=out)
+    return out.add_((block * block).sum(1)[:, None]).clamp_(min=0)
+
+
+def _log_kernel_sum(q, ref_t, kernel):
     """log sum_j profile(|q_i - r_j|) for every query row, dense, block by block.
 
-    Works in base 2 (torch's exp2 is several times faster than exp on the CPU), and
-    clamps exponents a little above the float's smallest normal number: deeper
-    values would only add denormals (slow) far below the float's resolution next
-    to the largest term, which is 1 after the shift.
+    Works in base 2 (torch's exp2 is several times faster than exp on the CPU):
+    coordinates are pre-scaled so that the squared distance, or for the exponential
+    kernel the distance, is already the base-2 exponent. Exponents are clamped a
+    little above the float's smallest normal number: deeper values would only add
+    denormals (slow) far below the float's resolution next to the largest term,
+    which is 1 after the shift.
     """
     floor = -120.0 if q.dtype == torch.float32 else -1000.0
-    neg_half_sq_ref = (ref * ref).sum(1).mul_(-LOG2_E / 2)
-    rows_per_block = max(8, min(256, 2**19 // max(len(ref), 1)))  # a block of about 2 MB stays in cache
+    scale = math.sqrt(LOG2_E / 2) if kernel == "gaussian" else LOG2_E
+    q, ref_t = q * scale, ref_t * scale
+    n_ref = ref_t.shape[1]
+    rows_per_block = max(8, min(256, 2**19 // max(n_ref, 1)))  # a block of about 2 MB stays in cache
     out = torch.empty(len(q), dtype=q.dtype, device=q.device)
-    # One buffer for every block: a fresh large allocation per block costs page faults.
-    buffer = torch.empty(min(rows_per_block, len(q)), len(ref), dtype=q.dtype, device=q.device)
+    # Buffers reused by every block: a fresh large allocation per block costs page faults.
+    buffer, spare = torch.empty(2, min(rows_per_block, len(q)), n_ref, dtype=q.dtype, device=q.device)
     for start in range(0, len(q), rows_per_block):
         block = q[start : start + rows_per_block]
-        half_sq_q = (block * block).sum(1)[:, None] / 2
-        # a_ij = log2(e) (q_i . r_j - |r_j|^2 / 2), and -|q_i - r_j|^2 / 2 = a_ij / log2(e) - |q_i|^2 / 2
-        a = torch.addmm(neg_half_sq_ref, block, ref.T, alpha=LOG2_E, out=buffer[: len(block)])
-        if kernel == "exponential":  # a_ij = -log2(e) |q_i - r_j|
-            a = a.neg_().add_(half_sq_q * LOG2_E).mul_(2 / LOG2_E).clamp_(min=0).sqrt_().mul_(-LOG2_E)
-        shift = a.amax(1, keepdim=True)
-        a.sub_(shift).clamp_(min=floor).exp2_()
-        log_sum = (a.sum(1).log2_() + shift.squeeze(1)).mul_(LN_2)
-        out[start : start + rows_per_block] = log_sum - half_sq_q.squeeze(1) if kernel == "gaussian" else log_sum
+        exponent = _squared_distances(block, ref_t, buffer[: len(block)], spare[: len(block)])  # minus the base-2 exponent
+        if kernel == "exponential":
+            exponent.sqrt_()
+        nearest = exponent.amin(1, keepdim=True)
+        torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
+        out[start : start + rows_per_block] = (exponent.sum(1).log2_() - nearest.squeeze(1)).mul_(LN_2)
     return out
 
 
-def _windowed_log_kernel_sum(q, ref_sorted, keys, axis, kernel, rows_per_block: int = 256):
+def _windowed_log_kernel_sum(q, ref_sorted_t, keys, axis, kernel, rows_per_block: int = 256):
     """As `_log_kernel_sum` for kernels that vanish outside the unit ball.
 
     Queries are sorted along `axis`; each block only meets the reference points
     whose coordinate on that axis lies within one unit of the block's range. The
-    work is small, so the caller gives float64 coordinates and it is done around the block's centre: near the
-    support's edge, 1 - |u|^2 is a difference of nearly equal numbers.
+    work is small, so the caller gives float64 coordinates: near the support's
+    edge, 1 - |u|^2 is a difference of nearly equal numbers.
     """
     order = q[:, axis].argsort()
     q_sorted = q[order]
-    out_sorted = torch.empty(len(q), dtype=torch.float64, device=q.device)
-    for start in range(0, len(q), rows_per_block):
+    out_sorted = torch.empty(len(q), dtype=q.dtype, device=q.device)
+    starts = torch.arange(0, len(q), rows_per_block, device=q.device)
+    ends = (starts + rows_per_block).clamp(max=len(q)) - 1
+    los = torch.searchsorted(keys, q_sorted[starts, axis] - 1, right=False).tolist()
+    his = torch.searchsorted(keys, q_sorted[ends, axis] + 1, right=True).tolist()
+    widest = max(hi - lo for lo, hi in zip(los, his))
+    workspace = torch.empty(2, rows_per_block * max(widest, 1), dtype=q.dtype, device=q.device)
+    for start, lo, hi in zip(starts.tolist(), los, his):
         block = q_sorted[start : start + rows_per_block]
-        lo = int(torch.searchsorted(keys, block[:1, axis] - 1, right=False))
-        hi = int(torch.searchsorted(keys, block[-1:, axis] + 1, right=True))
-        centre = block.mean(0)
-        block, near = block - centre, ref_sorted[lo:hi] - centre
-        sq = torch.addmm((near * near).sum(1), block, near.T, alpha=-2).add_((block * block).sum(1)[:, None])
+        shape = (len(block), hi - lo)
+        out, spare = (w[: shape[0] * shape[1]].view(shape) for w in workspace)
+        sq = _squared_distances(block, ref_sorted_t[:, lo:hi], out, spare)
         if kernel == "tophat":
-            total = (sq < 1).sum(1).double()
+            total = (sq < 1).sum(1).to(q.dtype)
         elif kernel == "epanechnikov":
             total = sq.neg_().add_(1).clamp_(min=0).sum(1)
         else:  # linear
-            total = sq.clamp_(min=0).sqrt_().neg_().add_(1).clamp_(min=0).sum(1)
+            total = sq.sqrt_().neg_().add_(1).clamp_(min=0).sum(1)
         out_sorted[start : start + rows_per_block] = total.log()
     return torch.empty_like(out_sorted).index_put_((order,), out_sorted)

@@ -1,0 +1,1 @@
+"""Figures, all drawn through the model protocol in one style (genlab.plots.style)."""

@@ -1,0 +1,29 @@
+"""Model samples beside the data, on the same axes, so coverage and spread compare by eye."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from genlab.plots import style
+
+
+def plot_samples(model, data, path: Path, n: int = 2000) -> Path | None:
+    """Write samples.png for 1D or 2D data (None for other dimensions)."""
+    if data.dim not in (1, 2):
+        return None
+    real = data.train[:n].numpy()
+    fake = model.sample(min(n, len(data.train))).detach().float().cpu().numpy()
+    fig, axes = style.figure(ncols=2)
+    lo, hi = data.bounds()
+    for ax, points, color, title in ((axes[0], real, style.SAMPLE_COLOR, "data (train)"), (axes[1], fake, style.MODEL_COLOR, f"samples, {model.label}")):
+        if data.dim == 1:
+            ax.hist(points[:, 0], bins=60, range=(float(lo[0]), float(hi[0])), density=True, color=color, alpha=0.6)
+            ax.set(xlabel="x", ylabel="density")
+        else:
+            ax.scatter(points[:, 0], points[:, 1], s=3, color=color, alpha=0.5, linewidths=0)
+            ax.set(xlim=(float(lo[0]), float(hi[0])), ylim=(float(lo[1]), float(hi[1])), xlabel="$x_1$", ylabel="$x_2$")
+        ax.set_title(title)
+    return style.save(fig, path)
+

@@ -1,0 +1,1 @@
+"""How models are trained: a one-shot fit for density estimators (fit.py)."""
