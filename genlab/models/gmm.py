@@ -92,6 +92,8 @@ class GMM(GenerativeModel):
         data = x.double()
         origin = data.mean(0)
         data = data - origin
+        # Below this a component's variance is rounding noise of the data's own scale: it has collapsed.
+        self._collapse_floor = 1e-9 * data.var(0, unbiased=False).mean().item()
         # Columns [1, x, vec(x x^T)]: one product with the responsibilities gives the M-step.
         moments = torch.cat([torch.ones(n, 1, dtype=data.dtype, device=data.device), data, (data[:, :, None] * data[:, None, :]).reshape(n, d * d)], 1)
         generator = None if self.seed is None else torch.Generator(device=data.device).manual_seed(self.seed)
@@ -109,27 +111,30 @@ class GMM(GenerativeModel):
         return self
 
     def _em(self, params, data, moments, n, d):
-        log_likelihood, resp = self._e_step(params, data)
+        workspace = (data.new_empty(self.n_components * d, n), data.new_empty(self.n_components, n))
+        log_likelihood, resp = self._e_step(params, data, workspace)
         history, converged = [log_likelihood], False
         for _ in range(self.max_iter):
             params = self._m_step(resp, moments, n, d)
-            log_likelihood, resp = self._e_step(params, data)
+            log_likelihood, resp = self._e_step(params, data, workspace)
             history.append(log_likelihood)
             if abs(history[-1] - history[-2]) < self.tol:
                 converged = True
                 break
         return params, history, converged
 
-    def _e_step(self, params, data):
+    def _e_step(self, params, data, workspace=None):
         """Mean log-likelihood and responsibilities (K, n) under the given parameters.
 
         A log-sum-exp written out in base 2 (exp2 is several times faster than exp
         on the CPU), reusing the exponentials for the responsibilities.
         """
         weights, means, covariances = params
-        log2_prob = _component_log_prob(data, means, _precision_cholesky(covariances), weights, base=2)
+        precision = _precision_cholesky(covariances, self._collapse_floor)
+        log2_prob = _component_log_prob(data, means, precision, weights, base=2, workspace=workspace)
         shift = log2_prob.amax(0)
-        resp = log2_prob.sub_(shift).exp2_()
+        # Clamped above float64's smallest normal number: denormals are slow and weigh nothing.
+        resp = log2_prob.sub_(shift).clamp_(min=-1000.0).exp2_()
         total = resp.sum(0)
         log_likelihood = (total.log2() + shift).mean().item() * LN_2
         return log_likelihood, resp.div_(total)
@@ -215,35 +220,46 @@ class GMM(GenerativeModel):
         return -2 * self.log_prob(x).double().sum().item() + 2 * self.n_parameters
 
 
-def _precision_cholesky(covariances: torch.Tensor) -> torch.Tensor:
-    """P_k with P_k P_k^T = inverse covariance; names the component that collapsed."""
+def _precision_cholesky(covariances: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
+    """P_k with P_k P_k^T = inverse covariance.
+
+    A component whose Cholesky pivot (squared) is at most `floor` has collapsed:
+    a pivot bounds the smallest eigenvalue's share, and rounding alone can leave a
+    singular covariance slightly positive, so a failed factorization is not enough.
+    """
     factor, info = torch.linalg.cholesky_ex(covariances)
-    if (info != 0).any():
-        k = int((info != 0).nonzero()[0])
+    pivots = torch.diagonal(factor, dim1=1, dim2=2).amin(1) ** 2
+    collapsed = ((info != 0) | (pivots <= floor)).nonzero()
+    if len(collapsed):
         raise ConfigError(
-            f"reg_covar is too small: component {k} collapsed onto too few points (singular covariance); "
-            "raise reg_covar or lower n_components"
+            f"reg_covar is too small: component {int(collapsed[0])} collapsed onto too few points "
+            "(singular covariance); raise reg_covar or lower n_components"
         )
     eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device).expand_as(covariances)
     return torch.linalg.solve_triangular(factor, eye, upper=False).transpose(1, 2)
 
 
-def _component_log_prob(data, means, precision_cholesky, weights, base=math.e):
+def _component_log_prob(data, means, precision_cholesky, weights, base=math.e, workspace=None):
     """log(w_k N(x_i | mu_k, Sigma_k)) in the given base, as a (K, n) table.
 
     All P_k meet the data in one matrix product; the squares are summed one
-    coordinate at a time (torch reduces a short middle axis slowly).
+    coordinate at a time (torch reduces a short middle axis slowly). EM passes a
+    `workspace` of two buffers, (K*d, n) and (K, n), reused every iteration: fresh
+    allocations of that size cost page faults each time.
     """
     k, d = means.shape
-    projected = (precision_cholesky.transpose(1, 2).reshape(k * d, d) @ data.T).reshape(k, d, -1)
-    offset = (means[:, None, :] @ precision_cholesky).reshape(k, d, 1)
-    centred = projected.sub_(offset)
-    mahalanobis = centred[:, 0].square()
+    n = len(data)
+    if workspace is None:
+        workspace = (data.new_empty(k * d, n), data.new_empty(k, n))
+    projected, out = workspace
+    torch.mm(precision_cholesky.transpose(1, 2).reshape(k * d, d), data.T, out=projected)
+    centred = projected.view(k, d, n).sub_((means[:, None, :] @ precision_cholesky).reshape(k, d, 1))
+    torch.square(centred[:, 0], out=out)
     for j in range(1, d):
-        mahalanobis.add_(centred[:, j].square())
+        out.addcmul_(centred[:, j], centred[:, j])
     log_det = torch.diagonal(precision_cholesky, dim1=1, dim2=2).log().sum(1)
     constant = (weights.log() + log_det - 0.5 * d * math.log(2 * math.pi)) / math.log(base)
-    return mahalanobis.mul_(-0.5 / math.log(base)).add_(constant[:, None])
+    return out.mul_(-0.5 / math.log(base)).add_(constant[:, None])
 
 
 def _kmeans_plusplus(data, k, generator):
