@@ -58,9 +58,14 @@ def save_checkpoint(path: Path, *, model, config: dict, step: int) -> None:
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
+    import pickle
+
     import torch
 
-    state = torch.load(Path(path), map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain values") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a genlab checkpoint (format {FORMAT})")
     return state

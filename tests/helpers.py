@@ -1,0 +1,21 @@
+"""Running genlab as a user would: the console script in a subprocess, or Hydra's compose API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hydra import compose, initialize_config_module
+
+GENLAB = [sys.executable, "-m", "genlab.train"]
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*GENLAB, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def compose_config(*overrides: str):
+    with initialize_config_module("genlab.conf", version_base="1.3"):
+        return compose("config", overrides=list(overrides))
