@@ -26,8 +26,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     import torch
     from hydra.utils import instantiate
 
+    from genlab.errors import check_positive
     from genlab.training.fit import fit_and_write
 
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ConfigError(f"seed must be an integer (got {cfg.seed!r})")
+    check_positive("n_fresh", cfg.n_fresh, integer=True)
     with config_key(""):
         device = instantiate(cfg.device)
     torch.manual_seed(cfg.seed)

@@ -63,6 +63,9 @@ def test_compact_kernels_report_points_outside_their_support(tmp_path):
         (["data=mixture1d", "data.means=[0,nan]"], "data.means must hold finite numbers only"),
         (["data=moons", "data.noise=-0.1"], "data.noise must be a number >= 0"),
         (["data.n_train=0"], "data.n_train must be a positive integer"),
+        (["seed=1.5"], "seed must be an integer"),
+        (["n_fresh=0"], "n_fresh must be a positive integer"),
+        (["device.name=tpu"], "device must be one of auto, cpu, cuda, mps"),
     ],
 )
 def test_bad_values_name_the_key_and_write_nothing(tmp_path, overrides, message):

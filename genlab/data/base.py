@@ -14,6 +14,8 @@ class Dataset:
     Attributes:
         train, test: float32 tensors of shape (n, dim), drawn once from `seed`.
         dim: number of coordinates of one point.
+        image_shape: for image sets, the (channels, height, width) that each
+            flattened row of `dim` pixels comes from; None for points.
         name: short name used in plot titles and metrics.
     Subclasses that can draw fresh points implement `_draw`; those whose density
     is known in closed form implement `log_prob`.
@@ -21,6 +23,7 @@ class Dataset:
 
     name = "data"
     dim = 2
+    image_shape: tuple[int, int, int] | None = None
 
     def __init__(self, n_train: int = 2000, n_test: int = 2000, seed: int = 0):
         self.n_train = check_positive("n_train", n_train, integer=True)
@@ -33,7 +36,12 @@ class Dataset:
         self.test = self.sample(self.n_test, generator)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw `n` fresh points (float32, shape (n, dim)) independent of train and test."""
+        """Draw `n` fresh points (float32, shape (n, dim)) independent of train and test.
+
+        Without a generator every call replays the same seed-derived stream, so
+        metrics computed on fresh draws are reproducible; pass a generator for
+        independent draws.
+        """
         if generator is None:
             # A stream of its own, so fresh draws never repeat the train/test points.
             generator = torch.Generator().manual_seed(self.seed + 1_000_003)

@@ -76,6 +76,7 @@ class GMM(GenerativeModel):
             raise ConfigError("weights_init, means_init and covariances_init must be given together")
         self.start = None if not any(given) else (weights_init, means_init, covariances_init)
         self.seed = seed
+        self._dtype = torch.float32  # of samples; fit sets it to the data's
         for name in self.fitted_state:
             setattr(self, name, None)
 
@@ -192,7 +193,7 @@ class GMM(GenerativeModel):
         component = torch.multinomial(self.weights_, int(n), replacement=True, generator=generator)
         noise = torch.randn(int(n), d, 1, generator=generator, dtype=self.means_.dtype, device=self.means_.device)
         points = self.means_[component] + (torch.linalg.cholesky(covariances)[component] @ noise).squeeze(-1)
-        return points.to(getattr(self, "_dtype", torch.float32))
+        return points.to(self._dtype)
 
     @property
     def n_parameters(self) -> int:
