@@ -8,8 +8,8 @@ user sees the exact key to fix. Any other exception is a bug and keeps its trace
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from genlab.errors import ConfigError, config_key
+from genlab.errors import ConfigError, check_positive, config_key
 
 log = logging.getLogger("genlab")
 
@@ -26,7 +26,6 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     import torch
     from hydra.utils import instantiate
 
-    from genlab.errors import check_positive
     from genlab.training.fit import fit_and_write
 
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
