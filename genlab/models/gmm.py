@@ -205,20 +205,24 @@ class GMM(GenerativeModel):
 
     def summary(self, x: torch.Tensor) -> dict:
         return {
-            "bic": self.bic(x),
-            "aic": self.aic(x),
+            **self.information_criteria(x),
             "em_iterations": int(self.n_iter_),
             "converged": bool(self.converged_),
             "em_log_likelihood": self.log_likelihood_history_.tolist(),
         }
 
+    def information_criteria(self, x: torch.Tensor) -> dict:
+        """BIC and AIC on x (lower is better), from one pass over the data."""
+        total = self.log_prob(x).double().sum().item()
+        return {"bic": -2 * total + self.n_parameters * math.log(len(x)), "aic": -2 * total + 2 * self.n_parameters}
+
     def bic(self, x: torch.Tensor) -> float:
         """Bayesian information criterion on x (lower is better)."""
-        return -2 * self.log_prob(x).double().sum().item() + self.n_parameters * math.log(len(x))
+        return self.information_criteria(x)["bic"]
 
     def aic(self, x: torch.Tensor) -> float:
         """Akaike information criterion on x (lower is better)."""
-        return -2 * self.log_prob(x).double().sum().item() + 2 * self.n_parameters
+        return self.information_criteria(x)["aic"]
 
 
 def _precision_cholesky(covariances: torch.Tensor, floor: float = 0.0) -> torch.Tensor:

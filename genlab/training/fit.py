@@ -1,9 +1,8 @@
 """Fit a model in one call (KDE, GMM by EM) and write the run's outputs.
 
 Order matters for a crash: figures first, then the resolved config.yaml and the
-checkpoint, then metrics.json
-last, each written atomically, so a folder with metrics.json is a finished run
-and no file in it is ever half-written.
+checkpoint, then metrics.json last, each written atomically, so a folder with
+metrics.json is a finished run and no file in it is ever half-written.
 """
 
 from __future__ import annotations
