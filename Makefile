@@ -22,15 +22,18 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 
 # The main job, on embedded (generated) data.
 demo: $(VENV)/.installed
-	$(VENV)/bin/genlab model=kde data=moons
+	$(VENV)/bin/genlab model=wgan data=moons
 
 # pytest exits 5 when it collected no test (e.g. a -k that matches nothing): say so, do not fail.
 test: $(VENV)/.installed
 	@$(PY) -m pytest -q $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
+# Density models against scikit-learn/scipy (a few minutes), then GAN/WGAN runs with
+# time budgets and the loop against a bare torch loop (about 25 minutes). Run it alone.
 bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/run.py
+	$(PY) tests/bench/adversarial.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

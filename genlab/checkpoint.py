@@ -43,7 +43,14 @@ def write_json(path: Path, payload: dict) -> None:
     atomic_write(path, lambda handle: handle.write(text.encode()))
 
 
-def save_checkpoint(path: Path, *, model, config: dict, step: int) -> None:
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    """Atomic JSON lines, one record per line (rewritten whole: logs here are short)."""
+    text = "".join(json.dumps(_finite_json(r), allow_nan=False) + "\n" for r in records)
+    atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
+def save_checkpoint(path: Path, *, model, config: dict, step: int, training: dict | None = None) -> None:
+    """`training` holds what a resumed loop needs beyond the model: optimizers, RNG, history."""
     import torch
 
     state = {
@@ -54,6 +61,8 @@ def save_checkpoint(path: Path, *, model, config: dict, step: int) -> None:
         "step": int(step),
         "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
     }
+    if training is not None:
+        state["training"] = training
     atomic_write(path, lambda handle: torch.save(state, handle))
 
 

@@ -26,11 +26,15 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     import torch
     from hydra.utils import instantiate
 
+    from genlab.models.adversarial import AdversarialModel
+    from genlab.training.adversarial import train_and_write
     from genlab.training.fit import fit_and_write
+    from genlab.training.resume import find_checkpoint
 
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError(f"seed must be an integer (got {cfg.seed!r})")
     check_positive("n_fresh", cfg.n_fresh, integer=True)
+    check_positive("n_eval", cfg.n_eval, integer=True)
     with config_key(""):
         device = instantiate(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -40,13 +44,18 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         model = instantiate(cfg.model)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
-    metrics = fit_and_write(model, data, device, resolved, run_dir, cfg.n_fresh)
-    log.info(
-        "test log-likelihood %.4f nats/point%s; fit %.2fs",
-        metrics.get("test_log_likelihood", float("nan")),
-        f" (true density: {metrics['true_test_log_likelihood']:.4f})" if "true_test_log_likelihood" in metrics else "",
-        metrics["fit_seconds"],
-    )
+    if isinstance(model, AdversarialModel):
+        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir))
+    elif cfg.resume or cfg.ckpt_path:
+        raise ConfigError(f"resume and ckpt_path continue the training of gan and wgan; {type(model).__name__} fits in one call")
+    else:
+        metrics = fit_and_write(model, data, device, resolved, run_dir, cfg.n_fresh, cfg.n_eval)
+        log.info(
+            "test log-likelihood %.4f nats/point%s; fit %.2fs",
+            metrics.get("test_log_likelihood", float("nan")),
+            f" (true density: {metrics['true_test_log_likelihood']:.4f})" if "true_test_log_likelihood" in metrics else "",
+            metrics["fit_seconds"],
+        )
     log.info("outputs: %s", run_dir)
     return metrics
 
@@ -54,12 +63,21 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 @hydra.main(version_base="1.3", config_path="pkg://genlab.conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    from genlab.training.loop import TrainingDiverged, TrainingInterrupted
+
     try:
         metrics = run(cfg, run_dir)
     except ConfigError as error:
         _remove_if_only_bookkeeping(run_dir)
         print(f"genlab: error: {error}", file=sys.stderr)
         sys.exit(2)
+    except TrainingDiverged as error:
+        print(f"genlab: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except TrainingInterrupted as stop:
+        again = f"continue with the same command and resume=true (or ckpt_path={stop.checkpoint})" if stop.checkpoint else ""
+        print(f"genlab: stopped by {stop.signal_name} after step {stop.step}; checkpoint written to {stop.checkpoint}; {again}", file=sys.stderr)
+        sys.exit(130 if stop.signal_name == "SIGINT" else 143)
     return metrics.get("test_log_likelihood")
 
 

@@ -2,6 +2,8 @@
 
 from genlab.models.base import GenerativeModel
 from genlab.models.gmm import GMM
+from genlab.models.gan import GAN
 from genlab.models.kde import KDE
+from genlab.models.wgan import WGAN
 
-__all__ = ["GenerativeModel", "KDE", "GMM"]
+__all__ = ["GenerativeModel", "KDE", "GMM", "GAN", "WGAN"]

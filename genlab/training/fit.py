@@ -7,21 +7,30 @@ metrics.json is a finished run and no file in it is ever half-written.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
+import torch
 from omegaconf import OmegaConf
 
 from genlab.checkpoint import CHECKPOINT_NAME, atomic_write, save_checkpoint, write_json
 from genlab.errors import config_key
-from genlab.metrics import likelihood_metrics
+from genlab.metrics import likelihood_metrics, real_data_quality, sample_quality
+from genlab.metrics.report import table
 from genlab.plots.curves import plot_curve
 from genlab.plots.density import plot_density
 from genlab.plots.samples import plot_samples
 
+log = logging.getLogger("genlab")
 
-def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int = 10_000) -> dict:
-    """Fit `model` on data.train, evaluate it, and write figures, checkpoint and metrics."""
+
+def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int = 10_000, n_eval: int = 2500) -> dict:
+    """Fit `model` on data.train, evaluate it, and write figures, checkpoint and metrics.
+
+    Besides the likelihoods, the model's samples get the same sample-quality metrics as
+    the adversarial models (beside a fresh real sample), so every run compares.
+    """
     run_dir = Path(run_dir)
     train = data.train.to(device)
     start = time.perf_counter()
@@ -40,6 +49,11 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
         **likelihood_metrics(model, data, n_fresh),
         **model.summary(train),
     }
+    seed = config.get("seed", 0)
+    real = real_data_quality(data, n_eval, seed)
+    own = sample_quality(model.sample(n_eval, torch.Generator(train.device).manual_seed(seed)), data)
+    metrics["samples"] = {"n": n_eval, "model": own, "real_data": real}
+    log.info("sample quality on %d samples against %d held-out points:\n%s", n_eval, len(data.test), table({"model": own, "real data": real}))
     plot_density(model, data, run_dir / "density.png")
     plot_samples(model, data, run_dir / "samples.png")
     history = getattr(model, "log_likelihood_history_", None)

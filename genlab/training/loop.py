@@ -1,0 +1,221 @@
+"""The one training loop of the adversarial models (GAN and WGAN), top to bottom.
+
+Each step: `model.d_steps_at(step)` critic updates on a real batch and a generated
+one, then one generator update, then the moving average of the generator. Around
+that: a tqdm bar (only on a terminal), losses averaged every `log_every` steps and
+checked for NaN/inf, an evaluation every `eval_every` steps into metrics.jsonl, sample
+snapshots, and atomic checkpoints every `checkpoint_every` steps and at the end.
+
+All randomness of training (batches, latent draws, interpolates) comes from one
+torch.Generator whose state is checkpointed with the optimizers, the networks and
+the history, so a resumed run on the CPU continues bit-identically. Evaluation uses
+generators of its own and never touches the training state.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_jsonl
+from genlab.errors import ConfigError, check_positive
+
+log = logging.getLogger("genlab")
+METRICS_LOG = "metrics.jsonl"
+TRAINING_STREAM = 7919  # the training generator's seed is seed + this, a stream apart from weight init
+
+
+@dataclass
+class TrainerSettings:
+    """The loop's schedule (conf/trainer). max_seconds, when set, also stops training
+    after that much training time (evaluation excluded); a time budget is not
+    reproducible, so it is off by default."""
+
+    max_steps: int = 6000
+    eval_every: int = 500
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    n_snapshots: int = 6
+    snapshot_size: int = 1000
+    progress: bool | None = None  # None: a bar only when stderr is a terminal
+    max_seconds: float | None = None
+
+    def __post_init__(self):
+        for key in ("max_steps", "eval_every", "checkpoint_every", "log_every", "snapshot_size"):
+            setattr(self, key, check_positive(key, getattr(self, key), integer=True))
+        if not isinstance(self.n_snapshots, int) or self.n_snapshots < 0:
+            raise ConfigError(f"n_snapshots must be an integer >= 0 (got {self.n_snapshots!r})")
+        if self.progress not in (None, True, False):
+            raise ConfigError(f"progress must be true, false or null for 'on a terminal' (got {self.progress!r})")
+        if self.max_seconds is not None:
+            self.max_seconds = check_positive("max_seconds", self.max_seconds)
+
+    def snapshot_steps(self) -> set[int]:
+        if self.n_snapshots == 0:
+            return set()
+        if self.n_snapshots == 1:
+            return {self.max_steps}
+        return {round(i * self.max_steps / (self.n_snapshots - 1)) for i in range(self.n_snapshots)}
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT or SIGTERM arrived; a checkpoint of the last finished step was written."""
+
+    def __init__(self, signal_name: str, step: int, checkpoint: Path | None):
+        self.signal_name, self.step, self.checkpoint = signal_name, step, checkpoint
+        where = f"checkpoint written to {checkpoint}" if checkpoint else "no checkpoint (no run folder)"
+        super().__init__(f"{signal_name} at step {step}: {where}")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last checkpoint on disk is the last good one."""
+
+
+def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, run_dir: Path | None = None,
+          config: dict | None = None, evaluate=None, resume: dict | None = None) -> dict:
+    """Train `model` (built, on x's device) on the rows of `x`; return the history.
+
+    evaluate(model) -> (record, line) is called every eval_every steps and at the end;
+    `resume` is a checkpoint (as `load_checkpoint` returns it) whose model state is
+    already loaded. With a run_dir, checkpoints and metrics.jsonl are written there.
+    """
+    critic_opt, generator_opt = model.make_optimizers()
+    rng = torch.Generator(x.device).manual_seed(seed + TRAINING_STREAM)
+    step, train_seconds = 0, 0.0
+    history = {"losses": [], "evals": [], "snapshots": [], "stopped": None, "train_seconds": 0.0}
+    if resume is not None:
+        critic_state, generator_state = resume["training"]["optimizers"]
+        critic_opt.load_state_dict(critic_state)
+        generator_opt.load_state_dict(generator_state)
+        rng.set_state(resume["training"]["rng"].to("cpu"))
+        step, history = resume["step"], resume["training"]["history"]
+        train_seconds = history["train_seconds"]
+    checkpoint_path = Path(run_dir) / CHECKPOINT_NAME if run_dir else None
+    last_good = {"step": None}
+
+    def write_checkpoint(done):
+        if checkpoint_path is None:
+            return
+        if not all(torch.isfinite(p).all() for p in model.parameters()):
+            raise TrainingDiverged(f"training diverged by step {done}: the networks' weights hold NaN or inf; {where_good()}; try a smaller model.lr")
+        history["train_seconds"] = train_seconds
+        training = {"optimizers": [critic_opt.state_dict(), generator_opt.state_dict()], "rng": rng.get_state(), "history": history}
+        save_checkpoint(checkpoint_path, model=model, config=config or {}, step=done, training=training)
+        last_good["step"] = done
+
+    def where_good():
+        if last_good["step"] is None:
+            return "no checkpoint was written before it"
+        return f"the last good checkpoint (step {last_good['step']}) is {checkpoint_path}"
+
+    def record_losses(done):
+        means = (sums / count).tolist()
+        for name, value in zip(names, means):
+            if not math.isfinite(value):
+                raise TrainingDiverged(f"training diverged by step {done}: {name} is {value}; {where_good()}; try a smaller model.lr")
+        history["losses"].append({"step": done, **dict(zip(names, means))})
+
+    def snapshot(done):
+        samples = model.sample(settings.snapshot_size, torch.Generator(model.device).manual_seed(seed)).cpu()
+        history["snapshots"].append({"step": done, "samples": samples})
+
+    def run_evaluation(done):
+        record, line = evaluate(model)
+        history["evals"].append({"step": done, "train_seconds": round(train_seconds, 3), **record})
+        if run_dir:
+            write_jsonl(Path(run_dir) / METRICS_LOG, history["evals"])
+        log.info("step %d (%.0fs): %s", done, train_seconds, line)
+
+    batch, n = model.batch_size, len(x)
+    names, sums, count = None, None, 0
+    snapshot_steps = settings.snapshot_steps()
+    if step == 0 and 0 in snapshot_steps:
+        snapshot(0)
+    progress = settings.progress
+    bar = tqdm(total=settings.max_steps, initial=step, unit="step", desc=model.label, dynamic_ncols=True,
+               disable=None if progress is None else not progress)
+    with _signals_caught() as caught, logging_redirect_tqdm():
+        started = time.perf_counter()
+        while step < settings.max_steps:
+            for _ in range(model.d_steps_at(step)):
+                real = x[torch.randint(n, (batch,), device=x.device, generator=rng)]
+                with torch.no_grad():
+                    fake = model.generate(batch, rng)
+                critic_loss, stats = model.critic_loss(real, fake, rng)
+                critic_opt.zero_grad(set_to_none=True)
+                critic_loss.backward()
+                critic_opt.step()
+                model.after_critic_step()
+            model.critic.requires_grad_(False)  # the generator's step needs no critic gradients
+            generator_loss = model.generator_loss(model.generate(batch, rng))
+            generator_opt.zero_grad(set_to_none=True)
+            generator_loss.backward()
+            generator_opt.step()
+            model.critic.requires_grad_(True)
+            model.update_ema()
+            step += 1
+            model.steps_trained_ = step
+
+            values = torch.stack([critic_loss.detach(), generator_loss.detach(), *stats.values()])
+            if names is None:
+                names = ["critic_loss", "generator_loss", *stats]
+            sums, count = (values if sums is None else sums + values), count + 1
+            elapsed = time.perf_counter() - started
+            out_of_time = settings.max_seconds is not None and train_seconds + elapsed >= settings.max_seconds
+            last = step == settings.max_steps or out_of_time or bool(caught)
+            checkpoint_due = step % settings.checkpoint_every == 0 or last
+            eval_due = evaluate is not None and (step % settings.eval_every == 0 or (last and not caught))
+            if not (step % settings.log_every == 0 or checkpoint_due or eval_due or step in snapshot_steps):
+                continue
+            train_seconds += elapsed  # bookkeeping below is not training time
+            record_losses(step)
+            sums, count = None, 0
+            bar.update(step - bar.n)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in list(history["losses"][-1].items())[1:3]}, refresh=False)
+            if step in snapshot_steps:
+                snapshot(step)
+            if eval_due:
+                run_evaluation(step)
+            if checkpoint_due:
+                write_checkpoint(step)
+            if caught:
+                bar.close()
+                raise TrainingInterrupted(caught[0], step, checkpoint_path)
+            if out_of_time:
+                history["stopped"] = f"max_seconds ({settings.max_seconds:g} s) at step {step}"
+                break
+            started = time.perf_counter()
+    bar.close()
+    if step >= settings.max_steps and last_good["step"] is None:
+        write_checkpoint(step)  # e.g. a resumed run that was already at max_steps: its folder still gets one
+    history["train_seconds"] = train_seconds
+    return history
+
+
+@contextmanager
+def _signals_caught():
+    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
+    caught: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum, frame):
+        caught.append(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
