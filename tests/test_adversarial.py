@@ -175,3 +175,17 @@ def test_uniform_latent_lies_in_the_cube():
 def test_bad_settings_name_the_key(make, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
         make()
+
+
+def test_snapshots_are_evenly_spaced_from_step_0():
+    assert TrainerSettings(max_steps=1000, n_snapshots=6).snapshot_steps() == {0, 200, 400, 600, 800, 1000}
+    assert TrainerSettings(max_steps=10, n_snapshots=1).snapshot_steps() == {10}
+    assert TrainerSettings(n_snapshots=0).snapshot_steps() == set()
+    _, history = train_steps(lambda: WGAN(**SMALL), 20, n_snapshots=3, snapshot_size=50)
+    assert [s["step"] for s in history["snapshots"]] == [0, 10, 20] and history["snapshots"][0]["samples"].shape == (50, 2)
+
+
+def test_a_time_budget_stops_training_early_and_says_so():
+    model, history = train_steps(lambda: WGAN(**SMALL), 10**9, max_seconds=0.5, log_every=10)
+    assert 0 < model.steps_trained_ < 10**9 and history["stopped"].startswith("max_seconds (0.5 s) at step")
+    assert history["train_seconds"] >= 0.5 and history["losses"][-1]["step"] == model.steps_trained_

@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+import genlab
 from genlab.checkpoint import load_checkpoint
 from genlab.errors import ConfigError
 from genlab.train import run
@@ -35,6 +36,8 @@ def test_a_short_wgan_run_on_moons_writes_every_file(tmp_path):
     assert [e["step"] for e in evals] == [30, 60] and evals[-1]["model"] == metrics["samples"]["model"]
     assert load_checkpoint(run_dir / "checkpoint.pt")["step"] == 60
     assert "sample quality on 2500 samples" in result.stdout + result.stderr
+    model, config = genlab.load_run(run_dir)  # a trained generator back, without training
+    assert model.steps_trained_ == 60 and model.sample(5).shape == (5, 2) and config.model.hidden == 32
 
 
 def test_sigterm_writes_a_checkpoint_that_resumes(tmp_path):

@@ -23,6 +23,11 @@ def test_compose_run_and_load_run_back(tmp_path):
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
     assert on_disk["test_log_likelihood"] == pytest.approx(metrics["test_log_likelihood"])
     assert on_disk["bandwidth"] == 0.1 and on_disk["n_parameters"] == 2000 * 2 + 1
+    # The sample-quality metrics of the GANs, for the kde too, beside fresh real data.
+    own, real = on_disk["samples"]["model"], on_disk["samples"]["real_data"]
+    # A kde with a small bandwidth draws almost the data itself: as close to the test set as fresh real data.
+    assert on_disk["samples"]["n"] == 2500 and own["sliced_wasserstein"] < 2 * real["sliced_wasserstein"] < 0.1
+    assert set(own) == set(real) == {"mmd", "sliced_wasserstein", "kde_test_log_likelihood"}
     model, config = genlab.load_run(tmp_path)
     assert isinstance(model, KDE) and config.model.bandwidth == 0.1
     fresh = KDE(bandwidth=0.1).fit(instantiate_data(config).train)

@@ -136,7 +136,6 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
             write_jsonl(Path(run_dir) / METRICS_LOG, history["evals"])
         log.info("step %d (%.0fs): %s", done, train_seconds, line)
 
-    batch, n = model.batch_size, len(x)
     names, sums, count = None, None, 0
     snapshot_steps = settings.snapshot_steps()
     if step == 0 and 0 in snapshot_steps:
@@ -144,32 +143,15 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     progress = settings.progress
     bar = tqdm(total=settings.max_steps, initial=step, unit="step", desc=model.label, dynamic_ncols=True,
                disable=None if progress is None else not progress)
-    with _signals_caught() as caught, logging_redirect_tqdm():
+    with bar, _signals_caught() as caught, logging_redirect_tqdm():
         started = time.perf_counter()
         while step < settings.max_steps:
-            for _ in range(model.d_steps_at(step)):
-                real = x[torch.randint(n, (batch,), device=x.device, generator=rng)]
-                with torch.no_grad():
-                    fake = model.generate(batch, rng)
-                critic_loss, stats = model.critic_loss(real, fake, rng)
-                critic_opt.zero_grad(set_to_none=True)
-                critic_loss.backward()
-                critic_opt.step()
-                model.after_critic_step()
-            model.critic.requires_grad_(False)  # the generator's step needs no critic gradients
-            generator_loss = model.generator_loss(model.generate(batch, rng))
-            generator_opt.zero_grad(set_to_none=True)
-            generator_loss.backward()
-            generator_opt.step()
-            model.critic.requires_grad_(True)
-            model.update_ema()
+            values, stats = adversarial_step(model, x, critic_opt, generator_opt, rng, step)
             step += 1
             model.steps_trained_ = step
-
-            values = torch.stack([critic_loss.detach(), generator_loss.detach(), *stats.values()])
-            if names is None:
-                names = ["critic_loss", "generator_loss", *stats]
+            names = names or ["critic_loss", "generator_loss", *stats]
             sums, count = (values if sums is None else sums + values), count + 1
+
             elapsed = time.perf_counter() - started
             out_of_time = settings.max_seconds is not None and train_seconds + elapsed >= settings.max_seconds
             last = step == settings.max_steps or out_of_time or bool(caught)
@@ -189,17 +171,41 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
             if checkpoint_due:
                 write_checkpoint(step)
             if caught:
-                bar.close()
                 raise TrainingInterrupted(caught[0], step, checkpoint_path)
             if out_of_time:
                 history["stopped"] = f"max_seconds ({settings.max_seconds:g} s) at step {step}"
                 break
             started = time.perf_counter()
-    bar.close()
     if step >= settings.max_steps and last_good["step"] is None:
         write_checkpoint(step)  # e.g. a resumed run that was already at max_steps: its folder still gets one
     history["train_seconds"] = train_seconds
     return history
+
+
+def adversarial_step(model, x, critic_opt, generator_opt, rng, step):
+    """d_steps critic updates, then one generator update and the moving average.
+
+    Returns the losses and the critic's extra numbers as one tensor (no device sync:
+    they are averaged and checked every log_every steps) and the extras' names.
+    """
+    batch = model.batch_size
+    for _ in range(model.d_steps_at(step)):
+        real = x[torch.randint(len(x), (batch,), device=x.device, generator=rng)]
+        with torch.no_grad():
+            fake = model.generate(batch, rng)
+        critic_loss, stats = model.critic_loss(real, fake, rng)
+        critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        critic_opt.step()
+        model.after_critic_step()
+    model.critic.requires_grad_(False)  # the generator's step needs no critic gradients
+    generator_loss = model.generator_loss(model.generate(batch, rng))
+    generator_opt.zero_grad(set_to_none=True)
+    generator_loss.backward()
+    generator_opt.step()
+    model.critic.requires_grad_(True)
+    model.update_ema()
+    return torch.stack([critic_loss.detach(), generator_loss.detach(), *stats.values()]), list(stats)
 
 
 @contextmanager
