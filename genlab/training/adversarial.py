@@ -59,7 +59,10 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     if final is None:
         record, _ = evaluate(model)
         final = {"step": model.steps_trained_, **record}
-    columns = {"model": final["model"]} | ({"raw generator": final["raw_generator"]} if "raw_generator" in final else {}) | {"real data": real}
+    if "raw_generator" in final:
+        columns = {"averaged generator": final["model"], "raw generator": final["raw_generator"], "real data": real}
+    else:
+        columns = {"generator": final["model"], "real data": real}
     log.info("sample quality on %d samples against %d held-out points:\n%s", n_eval, len(data.test), table(columns))
 
     label = f"{model.label} kde"

@@ -148,7 +148,7 @@ def main(names: list[str]) -> None:
               f"({torch.get_num_threads()} threads), CPU. Mode coverage as VEEGAN: 2,500 samples; high quality (HQ) = within "
               f"3 std of the nearest mode (a real sample scores 98.9% in 2D); min = the smallest mode's share of all samples. "
               f"Times are training time (evaluation excluded).\n\n")
-    table = ["| run | seed | after | averaged generator (EMA): modes, min, HQ | raw generator | target |", "|---|---|---|---|---|---|", *rows]
+    table = ["| run | seed | after | averaged generator (EMA; with ema=0 the generator): modes, min, HQ | raw generator | target |", "|---|---|---|---|---|---|", *rows]
     text = header + "\n".join(table) + "\n"
     OUT.mkdir(parents=True, exist_ok=True)
     name = "adversarial.md" if not sys.argv[1:] else f"adversarial-{'-'.join(names)}.md"
