@@ -14,7 +14,8 @@ import math
 
 import torch
 
-from genlab.errors import ConfigError, check_finite_tensor, check_positive
+from genlab.errors import ConfigError, check_positive
+from genlab.models.base import GenerativeModel
 from genlab.models.kde import KDE
 
 MMD_BANDWIDTH_FACTORS = (0.1, 0.3, 1.0, 3.0)
@@ -197,18 +198,11 @@ def real_data_quality(data, n: int = VEEGAN_SAMPLES, seed: int = 0) -> dict:
 
 def _points(x: torch.Tensor, name: str, dim: int | None = None) -> torch.Tensor:
     """(n,) or (n, d) -> a finite float64 (n, d) tensor on the same device (CPU for MPS,
-    which has no float64)."""
+    which has no float64), with the models' own input checks."""
     x = torch.as_tensor(x).detach()
     if x.device.type == "mps":
         x = x.cpu()
-    x = x.to(torch.float64)
-    if x.dim() == 1:
-        x = x[:, None]
-    if x.dim() != 2 or x.shape[0] == 0:
-        raise ConfigError(f"{name} must be a non-empty tensor of shape (n, d) (got {tuple(x.shape)})")
-    if dim is not None and x.shape[1] != dim:
-        raise ConfigError(f"{name} must have {dim} columns, as the data (got {x.shape[1]})")
-    return check_finite_tensor(name, x)
+    return GenerativeModel._as_points(x.to(torch.float64), name, dim)
 
 
 def _same_space(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,7 @@ from genlab.plots.density import plot_density
 from genlab.plots.samples import plot_samples
 from genlab.plots.snapshots import plot_snapshots
 from genlab.plots.training import plot_training
+from genlab.training.fit import run_header
 from genlab.training.loop import TrainerSettings, train
 from genlab.training.resume import load_compatible
 
@@ -72,11 +73,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     plot_snapshots(history["snapshots"], data, model.label, run_dir / "snapshots.png")
     plot_samples(model, data, run_dir / "samples.png")
     metrics = {
-        "model": type(model).__name__.lower(),
-        "data": data.name,
-        "device": str(device),
-        "n_train": len(data.train),
-        "n_test": len(data.test),
+        **run_header(model, data, device),
         "steps": model.steps_trained_,
         "train_seconds": history["train_seconds"],
         "wall_seconds": wall_seconds,

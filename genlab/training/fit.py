@@ -39,11 +39,7 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
     fit_seconds = time.perf_counter() - start
 
     metrics = {
-        "model": type(model).__name__.lower(),
-        "data": data.name,
-        "device": str(device),
-        "n_train": len(data.train),
-        "n_test": len(data.test),
+        **run_header(model, data, device),
         "fit_seconds": fit_seconds,
         "n_parameters": model.n_parameters,
         **likelihood_metrics(model, data, n_fresh),
@@ -63,3 +59,14 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
     save_checkpoint(run_dir / CHECKPOINT_NAME, model=model, config=config, step=1)
     write_json(run_dir / "metrics.json", metrics)
     return metrics
+
+
+def run_header(model, data, device) -> dict:
+    """The first keys of every metrics.json: what ran on what."""
+    return {
+        "model": type(model).__name__.lower(),
+        "data": data.name,
+        "device": str(device),
+        "n_train": len(data.train),
+        "n_test": len(data.test),
+    }
