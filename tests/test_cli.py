@@ -45,7 +45,7 @@ def test_a_gmm_run_writes_every_output(tmp_path):
 
 
 def test_a_sweep_writes_one_folder_per_job_under_outputs(tmp_path):
-    result = run_cli("-m", "model=kde,gmm", "data=mixture1d,moons", cwd=tmp_path)
+    result = run_cli("-m", "model=kde,gmm", "data=mixture1d,moons", f"output_root={tmp_path}/outputs", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (sweep,) = (tmp_path / "outputs" / "multirun").iterdir()
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
