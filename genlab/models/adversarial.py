@@ -34,7 +34,6 @@ class AdversarialModel(GenerativeModel):
 
     has_log_prob = False
     spectral_norm = False
-    loss_names: tuple[str, ...] = ("critic_loss", "generator_loss")
 
     def __init__(self, *, latent_dim, latent, hidden, depth, activation, d_steps, batch_size, lr, optimizer, betas, ema):
         self.prior = LatentPrior(latent_dim, latent)
@@ -179,7 +178,7 @@ class AdversarialModel(GenerativeModel):
         return self
 
     def summary(self, x: torch.Tensor) -> dict:
-        return {"steps_trained": self.steps_trained_, "ema": self.ema}
+        return {"ema": self.ema}  # the step count is metrics.json's "steps"
 
 
 def _chunks(n: int, size: int):
