@@ -1,10 +1,11 @@
-"""Data sets: toy distributions with exact densities where known (and MNIST later)."""
+"""Data sets: toy distributions with exact densities where known, and MNIST."""
 
 from genlab.data.base import Dataset
 from genlab.data.mixtures import GaussianMixture, GridOfGaussians, Mixture1D, Mixture2D, RingOfGaussians, Uniform1D
+from genlab.data.mnist import MNIST
 from genlab.data.shapes import Checkerboard, Circles, Moons, Pinwheel, Spiral, SwissRoll
 
 __all__ = [
     "Dataset", "GaussianMixture", "Mixture1D", "Mixture2D", "RingOfGaussians", "GridOfGaussians",
-    "Uniform1D", "Moons", "Circles", "SwissRoll", "Checkerboard", "Pinwheel", "Spiral",
+    "Uniform1D", "MNIST", "Moons", "Circles", "SwissRoll", "Checkerboard", "Pinwheel", "Spiral",
 ]
