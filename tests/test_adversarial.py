@@ -10,7 +10,7 @@ from torch.nn.functional import logsigmoid
 from genlab.checkpoint import load_checkpoint
 from genlab.data import Moons, RingOfGaussians
 from genlab.errors import ConfigError
-from genlab.models import GAN, WGAN
+from genlab.models import GAN, VAE, WGAN
 from genlab.training.loop import TrainerSettings, TrainingDiverged, train
 
 SMALL = dict(hidden=32, depth=2, batch_size=64)
@@ -112,7 +112,7 @@ def test_a_seeded_run_is_deterministic():
     assert not same_weights(a, c)
 
 
-@pytest.mark.parametrize("factory", [lambda: WGAN(**SMALL), lambda: WGAN(lipschitz="sn", **SMALL), lambda: GAN(d_steps=2, **SMALL)])
+@pytest.mark.parametrize("factory", [lambda: WGAN(**SMALL), lambda: WGAN(lipschitz="sn", **SMALL), lambda: GAN(d_steps=2, **SMALL), lambda: VAE(**SMALL)])
 def test_resume_n_plus_n_steps_equals_2n_steps_exactly(tmp_path, factory):
     x = RingOfGaussians(n_train=500).train
     straight, _ = train_steps(factory, 40)
@@ -125,7 +125,7 @@ def test_resume_n_plus_n_steps_equals_2n_steps_exactly(tmp_path, factory):
     resumed = factory().load_state_dict(checkpoint["model_state"])
     train(resumed, x, TrainerSettings(max_steps=40, progress=False), seed=0, resume=checkpoint)
     assert resumed.steps_trained_ == 40 and same_weights(resumed, straight)
-    buffers = lambda m: [b for b in m.critic.buffers()]
+    buffers = lambda m: [b for network in m.networks() if network is not None for b in network.buffers()]
     assert all(torch.equal(p, q) for p, q in zip(buffers(resumed), buffers(straight), strict=True))
 
 

@@ -12,19 +12,24 @@ import copy
 import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
-from genlab.models.base import GenerativeModel
+from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
 from genlab.models.networks import LatentPrior, check_architecture, mlp, n_weights
+from genlab.models.trained import TrainedModel, chunks, device_of
 
 OPTIMIZERS = ("adam", "rmsprop")
 
 
-class AdversarialModel(GenerativeModel):
+class AdversarialModel(TrainedModel):
     """Generator g: z -> x and a second network that scores points, trained in turns.
 
     Args (shared by GAN and WGAN):
         latent_dim, latent: size and distribution (normal | uniform) of z.
+        arch: mlp | dcgan (convolutional; images only, see `image_networks`).
         hidden, depth, activation: width, number of hidden layers and activation of
             both MLPs (so one key sweeps capacity).
+        channels: width of the dcgan networks.
+        dropout: dropout after each hidden layer of the MLP critic, as the GAN paper's
+            discriminator (keeps it from winning outright on MNIST); 0 = none.
         d_steps: discriminator/critic updates per generator update.
         batch_size: points per update (real and generated alike).
         lr, optimizer, betas: the optimizer of both networks (adam | rmsprop).
@@ -35,9 +40,14 @@ class AdversarialModel(GenerativeModel):
     has_log_prob = False
     spectral_norm = False
 
-    def __init__(self, *, latent_dim, latent, hidden, depth, activation, d_steps, batch_size, lr, optimizer, betas, ema):
+    def __init__(self, *, latent_dim, latent, arch, hidden, depth, activation, channels, dropout, d_steps, batch_size, lr, optimizer, betas, ema):
         self.prior = LatentPrior(latent_dim, latent)
+        self.arch = check_choice("arch", arch, ARCHITECTURES)
         self.hidden, self.depth, self.activation = check_architecture(hidden, depth, activation)
+        self.channels = check_positive("channels", channels, integer=True)
+        self.dropout = check_nonnegative("dropout", dropout)
+        if self.dropout >= 1:
+            raise ConfigError(f"dropout must be in [0, 1): the share of critic units dropped (got {dropout!r})")
         self.d_steps = check_positive("d_steps", d_steps, integer=True)
         self.batch_size = check_positive("batch_size", batch_size, integer=True)
         self.lr = check_positive("lr", lr)
@@ -49,29 +59,28 @@ class AdversarialModel(GenerativeModel):
         self.ema = check_nonnegative("ema", ema)
         if self.ema >= 1:
             raise ConfigError(f"ema must be in [0, 1): the decay of the moving average, 0 for none (got {ema!r})")
-        self.dim = None
         self.generator = self.critic = self.generator_ema = None
-        self.steps_trained_ = 0
 
     # -- networks --------------------------------------------------------------------------
 
-    def build(self, dim: int, device="cpu") -> "AdversarialModel":
-        """Create both networks for data of `dim` coordinates (weights from torch's global RNG)."""
-        self.dim = int(dim)
-        self.generator = mlp(self.prior.dim, self.dim, self.hidden, self.depth, self.activation).to(device)
-        self.critic = mlp(self.dim, 1, self.hidden, self.depth, self.activation, self.spectral_norm).to(device)
+    def build(self, dim: int, device="cpu", image_shape=None) -> "AdversarialModel":
+        """Create both networks for data of `dim` coordinates, or for images of
+        `image_shape` flattened to `dim` pixels (weights from torch's global RNG)."""
+        self.dim, self.image_shape = int(dim), self._check_image_shape(dim, image_shape)
+        if self.image_shape is not None:
+            shape = (self.arch, self.image_shape, self.hidden, self.depth, self.activation, self.channels)
+            self.generator = image_generator(self.arch, self.prior.dim, *shape[1:]).to(device)
+            self.critic = image_critic(*shape, self.spectral_norm, self.dropout).to(device)
+        elif self.arch != "mlp":
+            raise ConfigError(f"arch must be mlp for points of dim {self.dim}: {self.arch} is for images (data=mnist)")
+        else:
+            self.generator = mlp(self.prior.dim, self.dim, self.hidden, self.depth, self.activation).to(device)
+            self.critic = mlp(self.dim, 1, self.hidden, self.depth, self.activation, self.spectral_norm, self.dropout).to(device)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if self.ema > 0 else None
         return self
 
-    def parameters(self):
-        """Every trained weight: generator, critic and the generator's average."""
-        for network in (self.generator, self.critic, self.generator_ema):
-            if network is not None:
-                yield from network.parameters()
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.generator.parameters()).device
+    def networks(self):
+        return [self.generator, self.critic, self.generator_ema]
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         """(critic optimizer, generator optimizer)."""
@@ -84,6 +93,27 @@ class AdversarialModel(GenerativeModel):
         return make(self.critic.parameters()), make(self.generator.parameters())
 
     # -- one adversarial step, as the loop calls it ----------------------------------------
+
+    def train_step(self, draw, optimizers, rng, step):
+        """d_steps critic updates, then one generator update and the moving average."""
+        critic_opt, generator_opt = optimizers
+        for _ in range(self.d_steps_at(step)):
+            real = draw(self.batch_size)
+            with torch.no_grad():
+                fake = self.generate(self.batch_size, rng)
+            critic_loss, stats = self.critic_loss(real, fake, rng)
+            critic_opt.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            critic_opt.step()
+            self.after_critic_step()
+        self.critic.requires_grad_(False)  # the generator's step needs no critic gradients
+        generator_loss = self.generator_loss(self.generate(self.batch_size, rng))
+        generator_opt.zero_grad(set_to_none=True)
+        generator_loss.backward()
+        generator_opt.step()
+        self.critic.requires_grad_(True)
+        self.update_ema()
+        return {"critic_loss": critic_loss.detach(), "generator_loss": generator_loss.detach(), **stats}
 
     def d_steps_at(self, step: int) -> int:
         """Critic updates before generator update number `step` (0-based)."""
@@ -110,23 +140,13 @@ class AdversarialModel(GenerativeModel):
 
     # -- the protocol -------------------------------------------------------------------------
 
-    def fit(self, x: torch.Tensor, **trainer) -> "AdversarialModel":
-        """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g. max_steps."""
-        from genlab.training.loop import TrainerSettings, train
-
-        x = self._as_points(x)
-        if self.generator is None:
-            self.build(x.shape[1], x.device)
-        train(self, x, TrainerSettings(**{"progress": False, **trainer}))
-        return self
-
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, raw: bool = False) -> torch.Tensor:
         """n points from the averaged generator (the raw one with raw=True, or when ema=0)."""
         self._check_fitted()
         network = self.generator if raw or self.generator_ema is None else self.generator_ema
-        chunks = [network(self.prior.sample(m, self.device, generator)) for m in _chunks(int(n), 65536)]
-        return torch.cat(chunks) if chunks else torch.empty(0, self.dim, device=self.device)
+        blocks = [network(self.prior.sample(m, self.device, generator)) for m in chunks(int(n), 65536)]
+        return torch.cat(blocks) if blocks else torch.empty(0, self.dim, device=self.device)
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
@@ -145,17 +165,13 @@ class AdversarialModel(GenerativeModel):
         return logits
 
     @property
-    def is_fitted(self) -> bool:
-        return self.generator is not None
-
-    @property
     def n_parameters(self) -> int:
         self._check_fitted()
         return n_weights(self.generator) + n_weights(self.critic)
 
     def state_dict(self) -> dict:
         self._check_fitted()
-        state = {"dim": self.dim, "steps_trained": self.steps_trained_, "generator": self.generator.state_dict(), "critic": self.critic.state_dict()}
+        state = {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_, "generator": self.generator.state_dict(), "critic": self.critic.state_dict()}
         if self.generator_ema is not None:
             state["generator_ema"] = self.generator_ema.state_dict()
         return state
@@ -164,28 +180,13 @@ class AdversarialModel(GenerativeModel):
         wanted = {"dim", "generator", "critic"} | ({"generator_ema"} if self.ema > 0 else set())
         if missing := wanted - set(state):
             raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
-        if self.generator is None or self.dim != state["dim"]:
-            self.build(state["dim"], _device_of(state["generator"]))
-        try:
-            self.generator.load_state_dict(state["generator"])
-            self.critic.load_state_dict(state["critic"])
-            if self.generator_ema is not None:
-                self.generator_ema.load_state_dict(state["generator_ema"])
-        except RuntimeError as error:
-            first = str(error).strip().splitlines()[1:2] or [str(error)]
-            raise ConfigError(f"checkpoint does not fit this {type(self).__name__}'s networks: {first[0].strip()}") from None
+        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
+        if self.generator is None or (self.dim, self.image_shape) != (state["dim"], image_shape):
+            self.build(state["dim"], device_of(state["generator"]), image_shape)
+        self._load_networks(state, ["generator", "critic"] + (["generator_ema"] if self.generator_ema is not None else []))
         self.steps_trained_ = int(state.get("steps_trained", 0))
         return self
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"ema": self.ema}  # the step count is metrics.json's "steps"
 
-
-def _chunks(n: int, size: int):
-    while n > 0:
-        yield min(n, size)
-        n -= size
-
-
-def _device_of(state: dict):
-    return next(iter(state.values())).device if state else "cpu"

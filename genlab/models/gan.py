@@ -35,9 +35,12 @@ class GAN(AdversarialModel):
         d_steps: int = 1,
         latent_dim: int = 2,
         latent: str = "normal",
+        arch: str = "mlp",
         hidden: int = 128,
         depth: int = 3,
         activation: str = "relu",
+        channels: int = 64,
+        dropout: float = 0.0,
         batch_size: int = 256,
         lr: float = 1e-3,
         optimizer: str = "adam",
@@ -46,7 +49,7 @@ class GAN(AdversarialModel):
     ):
         self.loss = check_choice("loss", loss, LOSSES)
         super().__init__(
-            latent_dim=latent_dim, latent=latent, hidden=hidden, depth=depth, activation=activation, d_steps=d_steps,
+            latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
             batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema,
         )
 

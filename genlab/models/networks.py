@@ -24,8 +24,8 @@ ACTIVATIONS = {
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
-def mlp(in_dim: int, out_dim: int, hidden: int, depth: int, activation: str, spectral_norm: bool = False) -> nn.Sequential:
-    """`depth` hidden layers of width `hidden`, the activation after each, a linear output.
+def mlp(in_dim: int, out_dim: int, hidden: int, depth: int, activation: str, spectral_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """`depth` hidden layers of width `hidden`, the activation (and dropout) after each, a linear output.
 
     With `spectral_norm`, every linear map is divided by its largest singular value
     (torch's own parametrization, one power iteration per training forward pass), so
@@ -38,6 +38,8 @@ def mlp(in_dim: int, out_dim: int, hidden: int, depth: int, activation: str, spe
         layers.append(nn.utils.parametrizations.spectral_norm(linear) if spectral_norm else linear)
         if i < len(widths) - 2:
             layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 

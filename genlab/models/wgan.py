@@ -54,9 +54,12 @@ class WGAN(AdversarialModel):
         warmup: bool = False,
         latent_dim: int = 2,
         latent: str = "normal",
+        arch: str = "mlp",
         hidden: int = 128,
         depth: int = 3,
         activation: str = "relu",
+        channels: int = 64,
+        dropout: float = 0.0,
         batch_size: int = 256,
         lr: float | None = None,
         optimizer: str | None = None,
@@ -72,13 +75,13 @@ class WGAN(AdversarialModel):
         self.spectral_norm = self.lipschitz == "sn"
         default_optimizer, default_lr = METHOD_DEFAULTS[self.lipschitz]
         super().__init__(
-            latent_dim=latent_dim, latent=latent, hidden=hidden, depth=depth, activation=activation, d_steps=d_steps,
+            latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
             batch_size=batch_size, lr=default_lr if lr is None else lr, optimizer=optimizer or default_optimizer,
             betas=betas, ema=ema,
         )
 
-    def build(self, dim, device="cpu"):
-        super().build(dim, device)
+    def build(self, dim, device="cpu", image_shape=None):
+        super().build(dim, device, image_shape)
         self.after_critic_step()  # clipping holds from the first critic evaluation on
         return self
 

@@ -1,8 +1,8 @@
-"""The one training loop of the adversarial models (GAN and WGAN), top to bottom.
+"""The one training loop of the networks (GAN, WGAN and VAE), top to bottom.
 
-Each step: `model.d_steps_at(step)` critic updates on a real batch and a generated
-one, then one generator update, then the moving average of the generator. Around
-that: a tqdm bar (only on a terminal), losses averaged every `log_every` steps and
+Each step is the model's own `train_step` (for GAN and WGAN: critic updates, one
+generator update, the moving average; for the VAE: one update on the negative
+ELBO). Around that: an optional cosine decay of the learning rates, a tqdm bar (only on a terminal), losses averaged every `log_every` steps and
 checked for NaN/inf, an evaluation every `eval_every` steps into metrics.jsonl, sample
 snapshots, and atomic checkpoints every `checkpoint_every` steps and at the end.
 
@@ -28,11 +28,12 @@ from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_jsonl
-from genlab.errors import ConfigError, check_positive
+from genlab.errors import ConfigError, check_choice, check_positive
 
 log = logging.getLogger("genlab")
 METRICS_LOG = "metrics.jsonl"
 TRAINING_STREAM = 7919  # the training generator's seed is seed + this, a stream apart from weight init
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainerSettings:
     snapshot_size: int = 1000
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     max_seconds: float | None = None
+    lr_schedule: str = "constant"  # constant | cosine (to 0 at max_steps)
 
     def __post_init__(self):
         for key in ("max_steps", "eval_every", "checkpoint_every", "log_every", "snapshot_size"):
@@ -59,6 +61,13 @@ class TrainerSettings:
             raise ConfigError(f"progress must be true, false or null for 'on a terminal' (got {self.progress!r})")
         if self.max_seconds is not None:
             self.max_seconds = check_positive("max_seconds", self.max_seconds)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+
+    def lr_factor(self, step: int) -> float:
+        """The share of each optimizer's base learning rate used for update `step` (0-based)."""
+        if self.lr_schedule == "constant":
+            return 1.0
+        return 0.5 * (1 + math.cos(math.pi * min(step, self.max_steps) / self.max_steps))
 
     def snapshot_steps(self) -> set[int]:
         if self.n_snapshots == 0:
@@ -82,22 +91,27 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, run_dir: Path | None = None,
-          config: dict | None = None, evaluate=None, resume: dict | None = None) -> dict:
+          config: dict | None = None, evaluate=None, resume: dict | None = None, transform=None) -> dict:
     """Train `model` (built, on x's device) on the rows of `x`; return the history.
 
-    evaluate(model) -> (record, line) is called every eval_every steps and at the end;
-    `resume` is a checkpoint (as `load_checkpoint` returns it) whose model state is
-    already loaded. With a run_dir, checkpoints and metrics.jsonl are written there.
+    transform(batch, rng), when given, is applied to every drawn batch (MNIST's dynamic
+    binarization). evaluate(model) -> (record, line) is called every eval_every steps
+    and at the end; `resume` is a checkpoint (as `load_checkpoint` returns it) whose
+    model state is already loaded. With a run_dir, checkpoints and metrics.jsonl are
+    written there.
     """
-    critic_opt, generator_opt = model.make_optimizers()
+    optimizers = model.make_optimizers()
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])  # the base rate the schedule scales
     rng = torch.Generator(x.device).manual_seed(seed + TRAINING_STREAM)
     step, train_seconds = 0, 0.0
     history = {"losses": [], "evals": [], "snapshots": [], "stopped": None, "train_seconds": 0.0}
     if resume is not None:
-        critic_state, generator_state = resume["training"]["optimizers"]
-        critic_opt.load_state_dict(critic_state)
-        generator_opt.load_state_dict(generator_state)
+        for optimizer, state in zip(optimizers, resume["training"]["optimizers"], strict=True):
+            optimizer.load_state_dict(state)
         rng.set_state(resume["training"]["rng"].to("cpu"))
+        torch.set_rng_state(resume["rng"]["torch"])  # dropout draws from torch's global generator
         step, history = resume["step"], resume["training"]["history"]
         train_seconds = history["train_seconds"]
     checkpoint_path = Path(run_dir) / CHECKPOINT_NAME if run_dir else None
@@ -109,7 +123,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
         if not all(torch.isfinite(p).all() for p in model.parameters()):
             raise TrainingDiverged(f"training diverged by step {done}: the networks' weights hold NaN or inf; {where_good()}; try a smaller model.lr")
         history["train_seconds"] = train_seconds
-        training = {"optimizers": [critic_opt.state_dict(), generator_opt.state_dict()], "rng": rng.get_state(), "history": history}
+        training = {"optimizers": [o.state_dict() for o in optimizers], "rng": rng.get_state(), "history": history}
         save_checkpoint(checkpoint_path, model=model, config=config or {}, step=done, training=training)
         last_good["step"] = done
 
@@ -136,6 +150,10 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
             write_jsonl(Path(run_dir) / METRICS_LOG, history["evals"])
         log.info("step %d (%.0fs): %s", done, train_seconds, line)
 
+    def draw(n):
+        batch = x[torch.randint(len(x), (n,), device=x.device, generator=rng)]
+        return batch if transform is None else transform(batch, rng)
+
     names, sums, count = None, None, 0
     snapshot_steps = settings.snapshot_steps()
     if step == 0 and 0 in snapshot_steps:
@@ -146,10 +164,16 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     with bar, _signals_caught() as caught, logging_redirect_tqdm():
         started = time.perf_counter()
         while step < settings.max_steps:
-            values, stats = adversarial_step(model, x, critic_opt, generator_opt, rng, step)
+            if settings.lr_schedule != "constant":
+                factor = settings.lr_factor(step)
+                for optimizer in optimizers:
+                    for group in optimizer.param_groups:
+                        group["lr"] = group["initial_lr"] * factor
+            losses = model.train_step(draw, optimizers, rng, step)
+            values = torch.stack(list(losses.values()))  # no device sync: checked every log_every steps
             step += 1
             model.steps_trained_ = step
-            names = names or ["critic_loss", "generator_loss", *stats]
+            names = names or list(losses)
             sums, count = (values if sums is None else sums + values), count + 1
 
             elapsed = time.perf_counter() - started
@@ -180,32 +204,6 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
         write_checkpoint(step)  # e.g. a resumed run that was already at max_steps: its folder still gets one
     history["train_seconds"] = train_seconds
     return history
-
-
-def adversarial_step(model, x, critic_opt, generator_opt, rng, step):
-    """d_steps critic updates, then one generator update and the moving average.
-
-    Returns the losses and the critic's extra numbers as one tensor (no device sync:
-    they are averaged and checked every log_every steps) and the extras' names.
-    """
-    batch = model.batch_size
-    for _ in range(model.d_steps_at(step)):
-        real = x[torch.randint(len(x), (batch,), device=x.device, generator=rng)]
-        with torch.no_grad():
-            fake = model.generate(batch, rng)
-        critic_loss, stats = model.critic_loss(real, fake, rng)
-        critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        critic_opt.step()
-        model.after_critic_step()
-    model.critic.requires_grad_(False)  # the generator's step needs no critic gradients
-    generator_loss = model.generator_loss(model.generate(batch, rng))
-    generator_opt.zero_grad(set_to_none=True)
-    generator_loss.backward()
-    generator_opt.step()
-    model.critic.requires_grad_(True)
-    model.update_ema()
-    return torch.stack([critic_loss.detach(), generator_loss.detach(), *stats.values()]), list(stats)
 
 
 @contextmanager

@@ -1,0 +1,90 @@
+"""What the models trained by genlab's loop (GAN, WGAN, VAE) share with each other.
+
+The loop knows a model only through this interface: `make_optimizers()`, one
+`train_step(draw, optimizers, rng, step)` that returns its losses as 0-d tensors, and
+`sample`, `parameters`, `device`, `label`, `steps_trained_`. The networks are built
+for the data's shape by `build(dim, device, image_shape)`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from genlab.errors import ConfigError
+from genlab.models.base import GenerativeModel
+
+
+class TrainedModel(GenerativeModel):
+    """Networks trained step by step; `fit` trains in memory, the CLI trains with files."""
+
+    dim: int | None = None
+    image_shape: tuple[int, int, int] | None = None
+    steps_trained_: int = 0
+
+    def build(self, dim: int, device="cpu", image_shape=None) -> "TrainedModel":
+        raise NotImplementedError
+
+    def networks(self) -> list[torch.nn.Module]:
+        """Every network the model holds (built or not: unbuilt ones are None)."""
+        raise NotImplementedError
+
+    def make_optimizers(self) -> tuple[torch.optim.Optimizer, ...]:
+        raise NotImplementedError
+
+    def train_step(self, draw, optimizers, rng: torch.Generator, step: int) -> dict[str, torch.Tensor]:
+        """One training step: draw(n) gives n training rows; returns the losses to log."""
+        raise NotImplementedError
+
+    def fit(self, x: torch.Tensor, **trainer) -> "TrainedModel":
+        """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g. max_steps."""
+        from genlab.training.loop import TrainerSettings, train
+
+        x = self._as_points(x)
+        if not self.is_fitted:
+            self.build(x.shape[1], x.device)
+        train(self, x, TrainerSettings(**{"progress": False, **trainer}))
+        return self
+
+    def parameters(self):
+        """Every trained weight of every network."""
+        for network in self.networks():
+            if network is not None:
+                yield from network.parameters()
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.networks()[0] is not None
+
+    @property
+    def device(self) -> torch.device:
+        self._check_fitted()
+        return next(self.networks()[0].parameters()).device
+
+    def _check_image_shape(self, dim: int, image_shape) -> tuple[int, int, int] | None:
+        """Validate that an image shape, when given, flattens to `dim` pixels."""
+        if image_shape is None:
+            return None
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) != 3 or image_shape[0] * image_shape[1] * image_shape[2] != dim:
+            raise ConfigError(f"image_shape {image_shape} does not hold {dim} pixels")
+        return image_shape
+
+    def _load_networks(self, state: dict, names: list[str]) -> None:
+        """Load each network's weights, with one line on a mismatch instead of torch's page."""
+        try:
+            for name in names:
+                getattr(self, name).load_state_dict(state[name])
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[1:2] or [str(error)]
+            raise ConfigError(f"checkpoint does not fit this {type(self).__name__}'s networks: {first[0].strip()}") from None
+
+
+def chunks(n: int, size: int):
+    """Sizes of the blocks that cover n items, size at a time."""
+    while n > 0:
+        yield min(n, size)
+        n -= size
+
+
+def device_of(state: dict):
+    return next(iter(state.values())).device if state else "cpu"
