@@ -4,6 +4,7 @@ from genlab.models.base import GenerativeModel
 from genlab.models.gmm import GMM
 from genlab.models.gan import GAN
 from genlab.models.kde import KDE
+from genlab.models.vae import VAE
 from genlab.models.wgan import WGAN
 
-__all__ = ["GenerativeModel", "KDE", "GMM", "GAN", "WGAN"]
+__all__ = ["GenerativeModel", "KDE", "GMM", "GAN", "WGAN", "VAE"]

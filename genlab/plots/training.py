@@ -1,6 +1,7 @@
-"""An adversarial run at a glance: its losses, what the critic measures, and sample quality.
+"""A trained run at a glance: its losses, what the critic measures, and sample quality.
 
-Panel 1: both losses per generator step, which alone say little in a two-player game.
+Panel 1: both losses per generator step, which alone say little in a two-player game
+(for a VAE: the objective and its reconstruction term, and beside it the KL term).
 Panel 2: the number the second network estimates: a WGAN critic's W1(p, p_g), which
 should fall as the generator improves, or a GAN's value V = 2 JS(p, p_g) - ln 4 at
 the optimal discriminator, which should rise towards -ln 4.
@@ -29,7 +30,7 @@ def plot_training(history: dict, model, path: Path) -> Path | None:
     if not losses:
         return None
     evals = history.get("evals") or []
-    panels = [_losses]
+    panels = [_losses] if "critic_loss" in losses[0] else [_vae_losses, _kl]
     if any(k in losses[0] for k in ("wasserstein_estimate", "value")):
         panels.append(_estimate)
     quality = _quality_series(evals)
@@ -37,7 +38,7 @@ def plot_training(history: dict, model, path: Path) -> Path | None:
     for ax, panel in zip(axes, panels):
         panel(ax, losses, model)
     if quality is not None:
-        _quality(axes[-1], quality)
+        _quality(axes[-1], quality, "generator step" if "critic_loss" in losses[0] else "step")
     return style.save(fig, path)
 
 
@@ -51,6 +52,19 @@ def _losses(ax, losses, model):
     ax.plot(steps, _column(losses, "generator_loss"), color=style.MODEL_COLOR, lw=1.3, label="generator loss")
     ax.set(title="losses", xlabel="generator step", ylabel="loss")
     ax.legend(fontsize=8)
+
+
+def _vae_losses(ax, losses, model):
+    steps = _column(losses, "step")
+    ax.plot(steps, _column(losses, "loss"), color=style.MODEL_COLOR, lw=1.3, label=r"objective $\ell + \lambda$ KL")
+    ax.plot(steps, _column(losses, "reconstruction"), color=style.SAMPLE_COLOR, lw=1.3, label=r"reconstruction $\ell = -\ln p(x_i | z)$")
+    ax.set(title="VAE objective (per point, nats)", xlabel="step", ylabel="nats")
+    ax.legend(fontsize=8)
+
+
+def _kl(ax, losses, model):
+    ax.plot(_column(losses, "step"), _column(losses, "kl"), color=style.MODEL_COLOR, lw=1.3)
+    ax.set(title=rf"KL($\mu_i$, $\mu$) per point ($\lambda$ = {model.kl_weight:g})", xlabel="step", ylabel="nats")
 
 
 def _estimate(ax, losses, model):
@@ -92,6 +106,10 @@ def _quality_series(evals: list[dict]) -> dict | None:
         if any(key in e["model"] for e in evaluated):
             curves = [(style.MODEL_COLOR, name, series(lambda r, key=key: r[key]))]
             return {"steps": steps, "curves": curves, "title": "distance of samples to the test set", "ylabel": f"{name} to the test set", "ylim": None, "log": True}
+    for key, name in (("validation_elbo", "ELBO"), ("validation_parzen", "Parzen log-likelihood")):
+        if any(key in e["model"] for e in evaluated):
+            curves = [(style.MODEL_COLOR, name, series(lambda r, key=key: r[key]))]
+            return {"steps": steps, "curves": curves, "title": f"{name} on validation images", "ylabel": "nats per image", "ylim": None, "log": False}
     if any("mmd" in e["model"] for e in evaluated):
         bandwidths = sorted(next(e["model"]["mmd"] for e in evaluated if "mmd" in e["model"]), key=float)
         middle = bandwidths[len(bandwidths) // 2]
@@ -107,7 +125,7 @@ def _pick(record, pick) -> float:
         return math.nan
 
 
-def _quality(ax, quality):
+def _quality(ax, quality, xlabel):
     steps = quality["steps"]
     several = len(quality["curves"]) > 1
     for color, name, lines in quality["curves"]:
@@ -120,5 +138,5 @@ def _quality(ax, quality):
         ax.set_yscale("log")
     if quality["ylim"]:
         ax.set_ylim(*quality["ylim"])
-    ax.set(title=quality["title"], xlabel="generator step", ylabel=quality["ylabel"])
+    ax.set(title=quality["title"], xlabel=xlabel, ylabel=quality["ylabel"])
     ax.legend(fontsize=8)
