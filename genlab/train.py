@@ -26,9 +26,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     import torch
     from hydra.utils import instantiate
 
-    from genlab.models.adversarial import AdversarialModel
-    from genlab.training.adversarial import train_and_write
+    from genlab.models.trained import TrainedModel
     from genlab.training.fit import fit_and_write
+    from genlab.training.trained import train_and_write
     from genlab.training.resume import find_checkpoint
 
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
@@ -44,10 +44,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         model = instantiate(cfg.model)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
-    if isinstance(model, AdversarialModel):
+    if isinstance(model, TrainedModel):
         metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir))
     elif cfg.resume or cfg.ckpt_path:
-        raise ConfigError(f"resume and ckpt_path continue the training of gan and wgan; {type(model).__name__} fits in one call")
+        raise ConfigError(f"resume and ckpt_path continue the training of gan, wgan and vae; {type(model).__name__} fits in one call")
+    elif data.image_shape is not None:
+        raise ConfigError(f"model: {type(model).__name__.lower()} runs on 1D/2D points, whose density it plots; for images ({data.name}) use vae, gan or wgan")
     else:
         metrics = fit_and_write(model, data, device, resolved, run_dir, cfg.n_fresh, cfg.n_eval)
         log.info(

@@ -21,3 +21,26 @@ def integrate_2d(log_prob, lo, hi, n: int = 601) -> float:
 @pytest.fixture(autouse=True)
 def _seeded():
     torch.manual_seed(0)
+
+
+def mnist_dir():
+    """The read-only MNIST of CI (../shared/data/mnist beside the clone, or GENLAB_MNIST_DIR).
+    Tests that need it are skipped where it is absent, except in CI (CI=true), where they fail."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("GENLAB_MNIST_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist")
+    if not (folder / "t10k-labels-idx1-ubyte.gz").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"MNIST is missing from {folder}; CI needs ../shared/data/mnist or GENLAB_MNIST_DIR")
+        pytest.skip(f"MNIST is not in {folder} (set GENLAB_MNIST_DIR)")
+    return folder
+
+
+@pytest.fixture
+def mnist_env(monkeypatch, tmp_path_factory):
+    """Runs read MNIST from the shared folder and cache into a fresh folder: never a download."""
+    folder = mnist_dir()
+    monkeypatch.setenv("GENLAB_MNIST_DIR", str(folder))
+    monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    return folder

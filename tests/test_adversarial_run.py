@@ -85,7 +85,7 @@ def wgan_run(tmp_path_factory):
         (["model=wgan", "model.hidden=64", "ckpt_path={root}/runs/first"], "model.hidden: the checkpoint was trained with 32, this run asks for 64"),
         (["model=wgan", "data.noise=0.2", "resume=true"], "data.noise: the checkpoint was trained with 0.1, this run asks for 0.2"),
         (["model=wgan", "ckpt_path={root}/nowhere"], "ckpt_path: no checkpoint at {root}/nowhere"),
-        (["model=kde", "resume=true"], "resume and ckpt_path continue the training of gan and wgan; KDE fits in one call"),
+        (["model=kde", "resume=true"], "resume and ckpt_path continue the training of gan, wgan and vae; KDE fits in one call"),
     ],
 )
 def test_bad_input_names_the_key_and_overwrites_nothing(wgan_run, tmp_path, overrides, message):

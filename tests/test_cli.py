@@ -18,8 +18,8 @@ RUN_FILES = {".hydra", "train.log", "config.yaml", "checkpoint.pt", "metrics.jso
 def test_help_lists_groups_and_options_without_importing_torch(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert "data: 25gaussians, 8gaussians, checkerboard, circles, mixture1d, mixture2d, moons" in result.stdout
-    assert "model: gan, gmm, kde, wgan" in result.stdout and "device: auto, cpu, cuda, mps" in result.stdout
+    assert "data: 25gaussians, 8gaussians, checkerboard, circles, mixture1d, mixture2d, mnist, moons" in result.stdout
+    assert "model: gan, gmm, kde, vae, wgan" in result.stdout and "model_data: gan_mnist, vae_mnist, wgan_mnist" in result.stdout and "device: auto, cpu, cuda, mps" in result.stdout
     assert "trainer: default" in result.stdout and "max_steps:" in result.stdout
     probe = "import sys, genlab, genlab.train; assert 'torch' not in sys.modules, 'torch imported eagerly'"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
@@ -72,7 +72,7 @@ def test_bad_values_get_one_line_exit_2_and_leave_no_folder(tmp_path, override, 
 def test_unknown_model_lists_the_choices(tmp_path):
     result = run_cli("model=nope", cwd=tmp_path)
     assert result.returncode != 0
-    assert "Could not find 'model/nope'" in result.stderr and "Available options in 'model':\n\tgan\n\tgmm\n\tkde\n\twgan" in result.stderr
+    assert "Could not find 'model/nope'" in result.stderr and "Available options in 'model':\n\tgan\n\tgmm\n\tkde\n\tvae\n\twgan" in result.stderr
 
 
 def test_plain_pip_install_works_from_any_folder(tmp_path):

@@ -1,0 +1,119 @@
+"""What a trained model's run measures and draws on image data (MNIST).
+
+During training, a cheap progress number on 1,000 validation images: the VAE's ELBO,
+or for GAN/WGAN the Parzen log-likelihood under 1,000 samples. At the end, on n_eval
+samples (`image_eval` picks the parts): the Parzen protocol of Goodfellow et al. 2014,
+the domain classifier's class coverage and Fréchet distance, and for the VAE the test
+ELBO and the IWAE estimate of log p(x); each beside the same numbers for real training
+images and for noise (computed once per setting and cached, see `references`).
+Validation and test subsets (image_eval.n_test) are random, never the first rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from genlab.errors import ConfigError, check_positive
+from genlab.metrics.parzen import parzen_report, select_sigma, standard_error
+from genlab.plots.images import plot_image_samples, plot_image_snapshots, plot_latent_manifold, plot_reconstructions
+from genlab.plots.training import plot_training
+from genlab.training.references import classifier_report, domain_classifier, grey_mnist, image_references
+
+log = logging.getLogger("genlab")
+QUICK = 1000  # validation images (and samples) behind the evaluation during training
+SUBSET_SEED = 2718  # the random validation/test subsets, the same for every run
+PARTS = ("parzen", "classifier", "references")
+
+
+def check_image_eval(options: dict) -> dict:
+    """Validate the `image_eval` config node: three switches and n_test."""
+    options = dict(options)
+    unknown = set(options) - {*PARTS, "n_test"}
+    if unknown:
+        raise ConfigError(f"image_eval.{sorted(unknown)[0]} is not a key; allowed: {', '.join((*PARTS, 'n_test'))}")
+    for part in PARTS:
+        if not isinstance(options.get(part), bool):
+            raise ConfigError(f"image_eval.{part} must be true or false (got {options.get(part)!r})")
+    if options.get("n_test") is not None:
+        options["n_test"] = check_positive("image_eval.n_test", options["n_test"], integer=True)
+    return options
+
+
+class ImageReport:
+    def __init__(self, model, data, config: dict, device):
+        self.model, self.data = model, data
+        self.seed, self.n_eval = config["seed"], config["n_eval"]
+        self.options = check_image_eval(config["image_eval"])
+        n_test = min(self.options["n_test"] or len(data.test), len(data.test))
+        generator = torch.Generator().manual_seed(SUBSET_SEED)
+        self.validation = data.validation[torch.randperm(len(data.validation), generator=generator)[:n_test]]
+        self.test_order = torch.randperm(len(data.test), generator=generator)[:n_test]
+        self.test = data.test[self.test_order]
+        self.quick = self.validation[:QUICK].to(device)
+
+    def _rng(self) -> torch.Generator:
+        return torch.Generator(self.model.device).manual_seed(self.seed)
+
+    def evaluate(self, model) -> tuple[dict, str]:
+        if hasattr(model, "elbo"):
+            value = model.elbo(self.quick, self._rng()).mean().item()
+            return {"model": {"validation_elbo": value}}, f"ELBO on {len(self.quick)} validation images {value:.2f} nats"
+        sigma, means = select_sigma(model.sample(len(self.quick), self._rng()), self.quick)
+        value = max(means)
+        return {"model": {"validation_parzen": value, "sigma": sigma}}, f"Parzen log-likelihood of {len(self.quick)} validation images under {len(self.quick)} samples {value:.1f} nats (σ {sigma:.3f})"
+
+    def finish(self, history: dict, run_dir: Path) -> dict:
+        model, data, options = self.model, self.data, self.options
+        samples = model.sample(self.n_eval, self._rng()).cpu()
+        results = {"images": {"n_samples": self.n_eval, "n_validation": len(self.validation), "n_test": len(self.test), "binarize": data.binarize}}
+        rows = []
+        if hasattr(model, "elbo"):
+            elbo = model.elbo(self.test, self._rng()).cpu()
+            iwae = model.log_prob(self.test, self._rng()).cpu()
+            results.update({
+                "test_elbo": elbo.mean().item(), "test_elbo_standard_error": standard_error(elbo),
+                "test_log_likelihood": iwae.mean().item(), "test_log_likelihood_standard_error": standard_error(iwae),
+                "iwae_k": model.iwae_k,
+            })
+            rows += [("test ELBO (nats)", f"{elbo.mean():.2f} ± {standard_error(elbo):.2f}"),
+                     (f"test log p(x), IWAE k={model.iwae_k} (nats)", f"{iwae.mean():.2f} ± {standard_error(iwae):.2f}")]
+        test_grey = grey_mnist(data.root).test[self.test_order] if options["classifier"] else None
+        references = image_references(data, self.validation, self.test, test_grey, self.n_eval, options) if options["references"] else {}
+        if options["parzen"]:
+            parzen = results["parzen"] = parzen_report(samples, self.validation, self.test)
+            rows.append(("Parzen test log-likelihood (nats)", _parzen_text(parzen), *(_parzen_text(r["parzen"]) for r in references.values())))
+        if options["classifier"]:
+            classifier = domain_classifier(data.root)
+            test_features = classifier.features(test_grey)
+            results["classifier"] = classifier_report(classifier, samples, test_features)
+            floor = references.get("real_train_images", {}).get("frechet_distance")
+            rows.append(("Fréchet distance in classifier features", f"{results['classifier']['frechet_distance']:.2f}", *([f"{floor:.2f}"] if floor is not None else [])))
+            coverage = results["classifier"]["coverage"]
+            rows.append(("classes with >= 1% of samples; entropy", f"{coverage['classes_covered']}; {coverage['entropy']:.3f} (max {coverage['max_entropy']:.3f})"))
+        if references:
+            results["references"] = references
+        self._log_table(rows, list(references))
+
+        plot_image_samples(samples[:100], data.train[:100], data.image_shape, model.label, run_dir / "samples.png")
+        plot_image_snapshots(history["snapshots"], data.image_shape, model.label, run_dir / "snapshots.png")
+        plot_training(history, model, run_dir / "training.png")
+        if hasattr(model, "reconstruct"):
+            plot_reconstructions(model, self.test[:50].to(model.device), data.image_shape, run_dir / "reconstructions.png")
+            if model.latent_dim == 2:
+                plot_latent_manifold(model, data.image_shape, run_dir / "latent_manifold.png")
+        return results
+
+    def _log_table(self, rows: list[tuple], reference_names: list[str]) -> None:
+        if not rows:
+            return
+        header = ("", self.model.label, *(name.replace("_", " ") for name in reference_names))
+        widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [header, *rows]) for i in range(len(header))]
+        lines = ["  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
+        log.info("image metrics on %d samples (test: %d images, binarize=%s):\n%s", self.n_eval, len(self.test), self.data.binarize, "\n".join(lines))
+
+
+def _parzen_text(report: dict) -> str:
+    return f"{report['mean']:.1f} ± {report['standard_error']:.1f} (σ {report['sigma']:.3f})"
