@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # The CPU build of torch that lies on this machine's disk; the package itself accepts any torch>=2.1.
 TORCH_PIN ?= torch==2.13.0
+SHARED_MNIST := $(wildcard ../shared/data/mnist)
+MNIST_ENV := $(if $(GENLAB_MNIST_DIR),,$(if $(SHARED_MNIST),GENLAB_MNIST_DIR=$(abspath $(SHARED_MNIST))))
 
 .PHONY: install demo test bench clean
 
@@ -30,10 +32,14 @@ test: $(VENV)/.installed
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 # Density models against scikit-learn/scipy (a few minutes), then GAN/WGAN runs with
-# time budgets and the loop against a bare torch loop (about 25 minutes). Run it alone.
+# time budgets and the loop against a bare torch loop (about 25 minutes), then the
+# Parzen protocol's cost and the VAE and GAN on MNIST (about 40 minutes). Run it alone.
+# MNIST: GENLAB_MNIST_DIR, else ../shared/data/mnist where it exists, else genlab's cache.
 bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/run.py
 	$(PY) tests/bench/adversarial.py
+	$(MNIST_ENV) $(PY) tests/bench/parzen.py
+	$(MNIST_ENV) $(PY) tests/bench/images.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
