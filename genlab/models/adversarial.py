@@ -14,7 +14,7 @@ import torch
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
 from genlab.models.networks import LatentPrior, check_architecture, mlp, n_weights
-from genlab.models.trained import TrainedModel, chunks, device_of
+from genlab.models.trained import TrainedModel, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -170,22 +170,11 @@ class AdversarialModel(TrainedModel):
         return n_weights(self.generator) + n_weights(self.critic)
 
     def state_dict(self) -> dict:
-        self._check_fitted()
-        state = {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_, "generator": self.generator.state_dict(), "critic": self.critic.state_dict()}
-        if self.generator_ema is not None:
-            state["generator_ema"] = self.generator_ema.state_dict()
-        return state
+        networks = {"generator": self.generator, "critic": self.critic}
+        return self._state(**networks, **({"generator_ema": self.generator_ema} if self.generator_ema is not None else {}))
 
     def load_state_dict(self, state: dict) -> "AdversarialModel":
-        wanted = {"dim", "generator", "critic"} | ({"generator_ema"} if self.ema > 0 else set())
-        if missing := wanted - set(state):
-            raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
-        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
-        if self.generator is None or (self.dim, self.image_shape) != (state["dim"], image_shape):
-            self.build(state["dim"], device_of(state["generator"]), image_shape)
-        self._load_networks(state, ["generator", "critic"] + (["generator_ema"] if self.generator_ema is not None else []))
-        self.steps_trained_ = int(state.get("steps_trained", 0))
-        return self
+        return self._restore(state, ["generator", "critic"] + (["generator_ema"] if self.ema > 0 else []))
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"ema": self.ema}  # the step count is metrics.json's "steps"

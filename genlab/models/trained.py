@@ -69,6 +69,22 @@ class TrainedModel(GenerativeModel):
             raise ConfigError(f"image_shape {image_shape} does not hold {dim} pixels")
         return image_shape
 
+    def _state(self, **networks) -> dict:
+        """A state dict: the shape of the data, the step count and each network's weights."""
+        self._check_fitted()
+        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_,
+                **{name: network.state_dict() for name, network in networks.items()}}
+
+    def _restore(self, state: dict, names: list[str]) -> "TrainedModel":
+        """Rebuild the networks for the saved data shape and load the named ones."""
+        if missing := {"dim", *names} - set(state):
+            raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
+        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
+        self.build(state["dim"], device_of(state[names[0]]), image_shape)
+        self._load_networks(state, names)
+        self.steps_trained_ = int(state.get("steps_trained", 0))
+        return self
+
     def _load_networks(self, state: dict, names: list[str]) -> None:
         """Load each network's weights, with one line on a mismatch instead of torch's page."""
         try:

@@ -19,7 +19,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.networks import check_architecture, mlp, n_weights
-from genlab.models.trained import TrainedModel, chunks, device_of
+from genlab.models.trained import TrainedModel, chunks
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -186,18 +186,10 @@ class VAE(TrainedModel):
         return n_weights(self.encoder) + n_weights(self.decoder)
 
     def state_dict(self) -> dict:
-        self._check_fitted()
-        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_,
-                "encoder": self.encoder.state_dict(), "decoder": self.decoder.state_dict()}
+        return self._state(encoder=self.encoder, decoder=self.decoder)
 
     def load_state_dict(self, state: dict) -> "VAE":
-        if missing := {"dim", "encoder", "decoder"} - set(state):
-            raise ConfigError(f"checkpoint lacks {sorted(missing)} for VAE")
-        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
-        self.build(state["dim"], device_of(state["encoder"]), image_shape)
-        self._load_networks(state, ["encoder", "decoder"])
-        self.steps_trained_ = int(state.get("steps_trained", 0))
-        return self
+        return self._restore(state, ["encoder", "decoder"])
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"kl_weight": self.kl_weight, "likelihood": self.likelihood}
