@@ -63,7 +63,7 @@ def rows_for(name: str, metrics: dict, wall: float) -> list[str]:
     if parzen:
         ok = "" if name == "vae" else (" ok" if parzen["mean"] >= 225 and train_min <= 20 else " MISSED")
         target = "-" if name == "vae" else f">= 225 in <= 20 min:{ok}"
-        kind = "real training images" + (f" (binarized like the data)" if metrics["images"]["binarize"] != "none" else "")
+        kind = "real training images" + (" (binarized like the data)" if metrics["images"]["binarize"] != "none" else "")
         ref = f"{kind} {real['parzen']['mean']:.1f}, noise {noise['parzen']['mean']:.1f}" if "parzen" in real else "-"
         rows.append(f"| {label} | {when} | Parzen test log-likelihood (σ {parzen['sigma']:.3f} from validation) | {pm(parzen['mean'], parzen['standard_error'])} nats | {target} | {ref}; GAN paper 225 ± 2 |")
     classifier = metrics.get("classifier")

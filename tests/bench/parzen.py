@@ -85,7 +85,7 @@ def main():
     print("| measurement | value |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
-    print(f"\nvalidation means by sigma (10k training images as centres): "
+    print("\nvalidation means by sigma (10k training images as centres): "
           + ", ".join(f"{s:.3f}: {m:.1f}" for s, m in zip(report["sigmas"], report["validation_means"])))
 
 
