@@ -51,8 +51,8 @@ def plot_image_snapshots(snapshots: list[dict], image_shape, label: str, path: P
 
 def plot_reconstructions(model, images: torch.Tensor, image_shape, path: Path, ncols: int = 10) -> Path:
     """reconstructions.png: test images (odd rows) over their reconstructions g(m_i) (even rows)."""
-    recon = model.reconstruct(images).cpu()
-    pairs = torch.cat([torch.stack([images[i:i + ncols], recon[i:i + ncols]]) for i in range(0, len(images), ncols)], 1)
+    recon, images = model.reconstruct(images).cpu(), images.cpu()
+    pairs = torch.cat([torch.stack([images[i:i + ncols], recon[i:i + ncols]]) for i in range(0, len(images), ncols)])  # image row, its reconstructions, ...
     fig, (ax,) = style.figure(width=4.6, height=4.4)
     _show(ax, tile(pairs.reshape(-1, images.shape[1]), image_shape, ncols), f"{model.label}: test images over their reconstructions")
     return style.save(fig, path)

@@ -101,7 +101,7 @@ class ImageReport:
         plot_image_snapshots(history["snapshots"], data.image_shape, model.label, run_dir / "snapshots.png")
         plot_training(history, model, run_dir / "training.png")
         if hasattr(model, "reconstruct"):
-            plot_reconstructions(model, self.test[:50].to(model.device), data.image_shape, run_dir / "reconstructions.png")
+            plot_reconstructions(model, self.test[:50], data.image_shape, run_dir / "reconstructions.png")
             if model.latent_dim == 2:
                 plot_latent_manifold(model, data.image_shape, run_dir / "latent_manifold.png")
         return results
