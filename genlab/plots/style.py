@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -36,10 +37,41 @@ def figure(ncols: int = 1, width: float = 5.2, height: float = 4.0):
     return fig, list(axes[0])
 
 
+def tiles(nrows: int, ncols: int, width: float = 3.4, height: float = 3.0, footer_room: float = 0.4):
+    """A figure of nrows x ncols empty axes, rows of lists, to tile other figures into;
+    `footer_room` inches below them keep the tiles their shape beside a footer."""
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + footer_room), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, [list(row) for row in axes]
+
+
 def save(fig, path: Path) -> Path:
-    """Write the figure as PNG atomically and close it."""
+    """Write the figure as PNG atomically and close it; inside a genlab run, with the
+    command that remakes it underneath (unless the figure states one already)."""
+    if not fig.get_supxlabel():
+        footer(fig, command_line())
     with plt.rc_context(RC):
         fig.tight_layout()
         atomic_write(Path(path), lambda handle: fig.savefig(handle, format="png"))
     plt.close(fig)
     return Path(path)
+
+
+def command_line() -> str:
+    """The command that remakes this run ("" outside a Hydra run): for a sweep's job, the
+    single run with that job's overrides."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    return " ".join(["genlab", *HydraConfig.get().overrides.task])
+
+
+def footer(fig, text: str) -> None:
+    """State under a figure the command that made it, small and out of the way: wrapped
+    to the figure's width, and as its supxlabel, so tight_layout keeps room for it."""
+    if text:
+        lines = textwrap.fill(text, width=int(17 * fig.get_figwidth()), break_on_hyphens=False)  # ~17 characters per inch at 7 pt
+        fig.supxlabel(lines, x=0.995, y=0.005, ha="right", va="bottom", fontsize=7, color="#666666")
