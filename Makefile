@@ -8,14 +8,15 @@ TORCH_PIN ?= torch==2.13.0
 SHARED_MNIST := $(wildcard ../shared/data/mnist)
 MNIST_ENV := $(if $(GENLAB_MNIST_DIR),,$(if $(SHARED_MNIST),GENLAB_MNIST_DIR=$(abspath $(SHARED_MNIST))))
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench figures clean
 
 install: $(VENV)/.installed
 
+# With the launchers and optuna extras: tests/test_launchers.py runs sweeps through them.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(TORCH_PIN)
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,launchers,optuna]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed
@@ -40,6 +41,11 @@ bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/adversarial.py
 	$(MNIST_ENV) $(PY) tests/bench/parzen.py
 	$(MNIST_ENV) $(PY) tests/bench/images.py
+
+# The lecture gallery: every figure remade by its own genlab command into outputs/lecture/,
+# with outputs/lecture/index.md stating each command (about 10 minutes here; run it alone).
+figures: $(VENV)/.installed
+	$(PY) -m genlab.lecture.gallery
 
 clean:
 	rm -rf $(VENV) build *.egg-info
