@@ -8,21 +8,24 @@ from pathlib import Path
 from genlab.plots import style
 
 
-def plot_samples(model, data, path: Path, n: int = 2000) -> Path | None:
-    """Write samples.png for 1D or 2D data (None for other dimensions)."""
+def plot_samples(model, data, path: Path, n: int = 2000, samples=None, title: str | None = None) -> Path | None:
+    """Write samples.png for 1D or 2D data (None for other dimensions): the model's own
+    draws, or the given `samples` (e.g. Langevin chains') under `title`."""
     if data.dim not in (1, 2):
         return None
     real = data.train[:n].numpy()
-    fake = model.sample(min(n, len(data.train))).detach().float().cpu().numpy()
+    if samples is None:
+        samples = model.sample(min(n, len(data.train)))
+    fake = samples[:n].detach().float().cpu().numpy()
     fig, axes = style.figure(ncols=2)
     lo, hi = data.bounds()
-    for ax, points, color, title in ((axes[0], real, style.SAMPLE_COLOR, "data (train)"), (axes[1], fake, style.MODEL_COLOR, f"samples, {model.label}")):
+    for ax, points, color, heading in ((axes[0], real, style.SAMPLE_COLOR, "data (train)"), (axes[1], fake, style.MODEL_COLOR, title or f"samples, {model.label}")):
         if data.dim == 1:
             ax.hist(points[:, 0], bins=60, range=(float(lo[0]), float(hi[0])), density=True, color=color, alpha=0.6)
             ax.set(xlabel="x", ylabel="density")
         else:
             ax.scatter(points[:, 0], points[:, 1], s=3, color=color, alpha=0.5, linewidths=0)
             ax.set(xlim=(float(lo[0]), float(hi[0])), ylim=(float(lo[1]), float(hi[1])), xlabel="$x_1$", ylabel="$x_2$")
-        ax.set_title(title)
+        ax.set_title(heading)
     return style.save(fig, path)
 

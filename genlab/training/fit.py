@@ -21,15 +21,20 @@ from genlab.metrics.report import table
 from genlab.plots.curves import plot_curve
 from genlab.plots.density import plot_density
 from genlab.plots.samples import plot_samples
+from genlab.sampling import LangevinSettings, langevin_samples
+from genlab.sampling.chains import DISPLAY_NAMES
 
 log = logging.getLogger("genlab")
 
 
-def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int = 10_000, n_eval: int = 2500) -> dict:
+def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int = 10_000, n_eval: int = 2500, sampler: LangevinSettings | None = None) -> dict:
     """Fit `model` on data.train, evaluate it, and write figures, checkpoint and metrics.
 
     Besides the likelihoods, the model's samples get the same sample-quality metrics as
-    the adversarial models (beside a fresh real sample), so every run compares.
+    the adversarial models (beside a fresh real sample), so every run compares. With a
+    Langevin `sampler`, samples.png shows its chains' samples, scored in
+    samples.langevin beside the direct samples' samples.model, its settings and
+    acceptance rate in samples.sampler.
     """
     run_dir = Path(run_dir)
     train = data.train.to(device)
@@ -47,11 +52,18 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
     }
     seed = config.get("seed", 0)
     real = real_data_quality(data, n_eval, seed)
-    own = sample_quality(model.sample(n_eval, torch.Generator(train.device).manual_seed(seed)), data)
+    generator = torch.Generator(train.device).manual_seed(seed)
+    own = sample_quality(model.sample(n_eval, generator), data)
     metrics["samples"] = {"n": n_eval, "model": own, "real_data": real}
-    log.info("sample quality on %d samples against %d held-out points:\n%s", n_eval, len(data.test), table({"model": own, "real data": real}))
+    columns = {"model": own}
+    chains = None
+    if sampler is not None:
+        chains, metrics["samples"]["sampler"] = langevin_samples(model, data, sampler, n_eval, generator)
+        metrics["samples"]["langevin"] = columns[sampler.name] = sample_quality(chains, data)
+        log.info("%s sampler: %s", sampler.name, metrics["samples"]["sampler"])
+    log.info("sample quality on %d samples against %d held-out points:\n%s", n_eval, len(data.test), table({**columns, "real data": real}))
     plot_density(model, data, run_dir / "density.png")
-    plot_samples(model, data, run_dir / "samples.png")
+    plot_samples(model, data, run_dir / "samples.png", samples=chains, title=None if sampler is None else f"{DISPLAY_NAMES[sampler.name]} samples, {model.label}")
     history = getattr(model, "log_likelihood_history_", None)
     if history is not None:
         plot_curve(history, run_dir / "em.png", f"{model.label}: mean log-likelihood per iteration", "EM iteration", "mean log-likelihood (nats)")
