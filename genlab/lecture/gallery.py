@@ -1,0 +1,140 @@
+"""`make figures`: every lecture figure, remade by its own genlab command, into
+outputs/lecture/ with an index page (index.md) that states each figure's command.
+
+Each figure is one experiment config, conf/experiment/lecture/NAME.yaml, run exactly
+as a user would (`genlab [+-m] +experiment=lecture/NAME`) in a subprocess; only the
+output folder is pinned, to outputs/lecture/runs/NAME. A figure that fails is marked
+in the index and the others go on; the command then exits 1.
+Usage: python -m genlab.lecture.gallery [NAME ...]   (default: all, in lecture order)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path("outputs/lecture")
+RUN_HEADLINES = ["test_log_likelihood", "true_test_log_likelihood", "kl_estimate", "samples.model.kde_test_log_likelihood.mean",
+                 "samples.model.sliced_wasserstein", "samples.model.wasserstein_1d", "steps", "train_seconds"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # conf/experiment/lecture/<name>.yaml
+    title: str
+    output: str  # the file of the run folder shown: figure.png, density.png, or a sweep's grid.png
+    sweep: bool = False
+
+    @property
+    def command(self) -> list[str]:
+        return ["genlab", *(["-m"] if self.sweep else []), f"+experiment=lecture/{self.name}"]
+
+
+FIGURES = [
+    Figure("pushforwards", "Pushforwards of Uniform([0, 1]): g(z) = z, z², and the inverse Gaussian CDF", "figure.png"),
+    Figure("kernels", "Gaussian and Epanechnikov kernel density estimates at several bandwidths", "figure.png"),
+    Figure("univariate_gmm", "Univariate sample, kernel density estimate (kde), GMM E-M", "density.png"),
+    Figure("univariate_gan", "Univariate sample, kernel density estimate (kde), GAN kde", "density.png"),
+    Figure("bivariate_gmm", "Bivariate sample, GMM E-M", "density.png"),
+    Figure("bivariate_kde", "Bivariate sample, kernel density estimate (kde)", "density.png"),
+    Figure("bivariate_gan", "Bivariate sample, GAN kde", "density.png"),
+    Figure("capacity", "How does this plot change with network capacity? The GAN kde over the networks' width", "grid.png", sweep=True),
+    Figure("vae_pushforward", "The VAE: x̂ᵢ ~ g#μᵢ at λ = 1 and at a small λ", "grid.png", sweep=True),
+    Figure("optimal_discriminator", "The optimal discriminator f* = p / (p + p_g), and V at the optimum against 2·JS − ln 4", "figure.png"),
+    Figure("wasserstein_dual", "The Wasserstein dual in 1D: the critic's estimate against the exact W1", "figure.png"),
+    Figure("mode_collapse", "Mode collapse: the GAN against the WGAN-GP on 8gaussians", "grid.png", sweep=True),
+    Figure("dimension", "The curse of dimension: KDE against GMM as the dimension grows", "figure.png"),
+    Figure("langevin", "Beyond the lecture: sampling a fitted density by Langevin dynamics", "figure.png"),
+]
+
+
+def make(figure: Figure, number: int) -> dict:
+    """Run the figure's command into outputs/lecture/runs/<name>; copy its picture out."""
+    folder = ROOT / "runs" / figure.name
+    shutil.rmtree(folder, ignore_errors=True)
+    pinned = f"hydra.sweep.dir={folder}" if figure.sweep else f"hydra.run.dir={folder}"
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "genlab.train", *figure.command[1:], pinned],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    picture = folder / figure.output
+    target = ROOT / f"{number:02d}_{figure.name}.png"
+    if done.returncode != 0 or not picture.exists():
+        error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"ok": False, "seconds": seconds, "error": error}
+    shutil.copyfile(picture, target)
+    return {"ok": True, "seconds": seconds, "file": target.name, "numbers": numbers(folder, figure)}
+
+
+def numbers(folder: Path, figure: Figure) -> list[str]:
+    """A few numbers beside the picture: a sweep's summary rows, else metrics.json's scalars."""
+    if figure.sweep:
+        with open(folder / "summary.csv", newline="") as handle:
+            return [", ".join(f"{k} {v}" for k, v in row.items() if v not in ("", None) and k not in ("folder",)) for row in csv.DictReader(handle)]
+    flat = dict(_flatten(json.loads((folder / "metrics.json").read_text())))
+    keys = [k for k in flat if k != "seed"] if figure.output == "figure.png" else [k for k in RUN_HEADLINES if k in flat]
+    return [f"{k} = {_fmt(flat[k])}" for k in keys]
+
+
+def _flatten(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{key}", value
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def write_index(results: dict[str, dict]) -> Path:
+    lines = ["# The lecture gallery", "",
+             "Every figure of the lecture on generative networks that genlab reproduces, remade by "
+             "`make figures` (which runs each command below; the run folders are in `runs/`).", ""]
+    for number, figure in enumerate(FIGURES, 1):
+        result = results.get(figure.name)
+        if result is None:
+            continue
+        lines += [f"## {number}. {figure.title}", "", f"    {' '.join(figure.command)}", ""]
+        if result["ok"]:
+            lines += [f"![{figure.title}]({result['file']})", "", *[f"- {n}" for n in result["numbers"]], ""]
+        else:
+            lines += [f"**Failed** after {result['seconds']:.0f} s: {result['error']}", ""]
+        lines += [f"_{result['seconds']:.0f} s on the machine that made it._", ""]
+    path = ROOT / "index.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = (argv if argv is not None else sys.argv[1:]) or [f.name for f in FIGURES]
+    known = [f.name for f in FIGURES]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"gallery: error: unknown figure {unknown[0]!r} (allowed: {', '.join(known)})", file=sys.stderr)
+        return 2
+    ROOT.mkdir(parents=True, exist_ok=True)
+    results_file = ROOT / "runs" / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    started = time.perf_counter()
+    for number, figure in enumerate(FIGURES, 1):
+        if figure.name in names:
+            results[figure.name] = make(figure, number)
+            state = f"{results[figure.name]['seconds']:.0f} s" if results[figure.name]["ok"] else f"FAILED: {results[figure.name]['error']}"
+            print(f"[figures] {number:2d} {figure.name}: {state}", flush=True)
+    results_file.write_text(json.dumps(results, indent=1))
+    index = write_index(results)
+    failed = [name for name in names if not results[name]["ok"]]
+    print(f"[figures] {len(names) - len(failed)}/{len(names)} figures in {time.perf_counter() - started:.0f} s; index: {index}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
