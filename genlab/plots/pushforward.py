@@ -13,6 +13,9 @@ import torch
 from genlab.errors import ConfigError
 from genlab.plots import style
 
+# Hollow, so draws that stay on their x_i (small lambda) show inside the circle.
+DATA_MARKER = dict(s=22, facecolors="none", edgecolors=style.TRUE_COLOR, linewidths=0.7, label="data $x_i$", zorder=3)
+
 
 def plot_pushforward(model, data, path: Path, n_points: int = 150, n_draws: int = 20, seed: int = 0) -> Path:
     """Write the figure for 1D or 2D data; images get reconstructions instead."""
@@ -29,13 +32,13 @@ def plot_pushforward(model, data, path: Path, n_points: int = 150, n_draws: int 
     if data.dim == 2:
         for i, color in enumerate(colors):
             ax.scatter(draws[:, i, 0], draws[:, i, 1], s=4, color=color, alpha=0.45, linewidths=0)
-        ax.scatter(x[:, 0], x[:, 1], s=9, color=style.TRUE_COLOR, label="data $x_i$", zorder=3)
+        ax.scatter(x[:, 0], x[:, 1], **DATA_MARKER)
         ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_1$", ylabel="$x_2$")
     else:
         rows = np.arange(len(x))
         for i, color in enumerate(colors):
             ax.scatter(draws[:, i, 0], np.full(n_draws, i), s=4, color=color, alpha=0.45, linewidths=0)
-        ax.scatter(x[:, 0], rows, s=9, color=style.TRUE_COLOR, label="data $x_i$", zorder=3)
+        ax.scatter(x[:, 0], rows, **DATA_MARKER)
         ax.set(xlim=(lo[0], hi[0]), xlabel="x", ylabel="point i (sorted by $x_i$)")
     ax.scatter([], [], s=8, color=colors[len(colors) // 2], label=r"$\hat x_i \sim g\#\mu_i$")
     ax.set_title(rf"{model.label}, $\lambda$ = {model.kl_weight:g}: $x_i$ and {n_draws} draws $\hat x_i \sim g\#\mu_i$")

@@ -4,7 +4,8 @@ One key: one row, a column per value. Two keys: rows by the first, columns by th
 second. More: rows by all but the last key combined, columns by the last. Values sort
 numerically when they are numbers. Where that grid would not place each job in a cell
 of its own, or would stay more than half empty (a sweeper such as Optuna choosing
-values freely), the tiles go in job order, a near-square block of them.
+values freely), the tiles go in job order, a near-square block of them. Wide strips
+(snapshots.png) get wider tiles, and one row of them becomes a column.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def draw_grid(sweep: Sweep, path: Path) -> Path:
     rows, columns, cells = layout([tuple(job.overrides.get(key, "") for key in sweep.keys) for job in sweep.jobs])
     images = [imread(job.folder / job.figure) if job.status == "completed" and (job.folder / job.figure).is_file() else None for job in sweep.jobs]
     shape = next((image.shape for image in images if image is not None), (3, 4))
-    fig, axes = style.tiles(len(rows), len(columns), TILE_WIDTH, TILE_WIDTH * shape[0] / shape[1] + TITLE_ROOM)
+    wide = shape[1] > 2 * shape[0]
+    if wide and len(rows) == 1:  # one row of strips (snapshots.png) reads better as a column
+        rows, columns, cells = [(c,) for c in columns], [""], [(column, row) for row, column in cells]
+    tile_width = TILE_WIDTH * (2.5 if wide else 1)
+    fig, axes = style.tiles(len(rows), len(columns), tile_width, tile_width * shape[0] / shape[1] + TITLE_ROOM)
     for job, image, (row, column) in zip(sweep.jobs, images, cells):
         ax = axes[row][column]
         ax.set_title(f"{textwrap.fill(label(job, sweep.keys), 48)}\n{metric_text(job)}", fontsize=8)
