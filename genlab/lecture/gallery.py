@@ -76,21 +76,36 @@ def numbers(folder: Path, figure: Figure) -> list[str]:
     """A few numbers beside the picture: a sweep's summary rows, else metrics.json's scalars."""
     if figure.sweep:
         with open(folder / "summary.csv", newline="") as handle:
-            return [", ".join(f"{k} {v}" for k, v in row.items() if v not in ("", None) and k not in ("folder",)) for row in csv.DictReader(handle)]
+            rows = list(csv.DictReader(handle))
+        columns = [k for k in rows[0] if k not in ("job", "folder", "error", "optimized_metric", "optimized_value") and any(r[k] for r in rows)]
+        short = [c.removeprefix("samples.model.").removeprefix("mode_coverage.") for c in columns]
+        header = [f"| {' | '.join(short)} |", "|" + "---|" * len(columns)]
+        return header + [f"| {' | '.join(_fmt(_number(row[c])) for c in columns)} |" for row in rows]
     flat = dict(_flatten(json.loads((folder / "metrics.json").read_text())))
     keys = [k for k in flat if k != "seed"] if figure.output == "figure.png" else [k for k in RUN_HEADLINES if k in flat]
     return [f"{k} = {_fmt(flat[k])}" for k in keys]
 
 
 def _flatten(tree: dict, prefix: str = ""):
+    """(dotted path, number) for every number of a metrics tree ("-inf" as JSON writes it)."""
     for key, value in tree.items():
         if isinstance(value, dict):
             yield from _flatten(value, f"{prefix}{key}.")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield f"{prefix}{key}", value
+        elif isinstance(_number(value), (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{key}", _number(value)
 
 
-def _fmt(value: float) -> str:
+def _number(value):
+    """A number written as text (a csv cell, JSON's "inf") as the number; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return int(value) if value.lstrip("-").isdigit() else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
@@ -104,7 +119,8 @@ def write_index(results: dict[str, dict]) -> Path:
             continue
         lines += [f"## {number}. {figure.title}", "", f"    {' '.join(figure.command)}", ""]
         if result["ok"]:
-            lines += [f"![{figure.title}]({result['file']})", "", *[f"- {n}" for n in result["numbers"]], ""]
+            bullets = [n if n.startswith("|") else f"- {n}" for n in result["numbers"]]
+            lines += [f"![{figure.title}]({result['file']})", "", *bullets, ""]
         else:
             lines += [f"**Failed** after {result['seconds']:.0f} s: {result['error']}", ""]
         lines += [f"_{result['seconds']:.0f} s on the machine that made it._", ""]
