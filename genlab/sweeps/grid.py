@@ -43,7 +43,7 @@ def draw_grid(sweep: Sweep, path: Path) -> Path:
     rows, columns, cells = layout([tuple(job.overrides.get(key, "") for key in sweep.keys) for job in sweep.jobs])
     images = [imread(job.folder / job.figure) if job.status == "completed" and (job.folder / job.figure).is_file() else None for job in sweep.jobs]
     shape = next((image.shape for image in images if image is not None), (3, 4))
-    wide = shape[1] > 2 * shape[0]
+    wide = shape[1] > 3 * shape[0]  # strips of panels (snapshots.png), not side-by-side pairs (samples.png)
     if wide and len(rows) == 1:  # one row of strips (snapshots.png) reads better as a column
         rows, columns, cells = [(c,) for c in columns], [""], [(column, row) for row, column in cells]
     tile_width = TILE_WIDTH * (2.5 if wide else 1)
