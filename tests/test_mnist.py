@@ -263,6 +263,7 @@ def test_dynamic_binarization_draws_per_batch(grey, static, real_dir):
     first = dynamic.binarize_batch(batch, torch.Generator().manual_seed(0))
     assert ((first == 0) | (first == 1)).all() and first.dtype == torch.float32
     assert first.mean().item() == pytest.approx(batch.mean().item(), abs=3e-3)
+    assert (first[batch == 0] == 0).all() and (first[batch == 1] == 1).all()  # p = 0 and p = 1 pixels are certain
     assert torch.equal(first, dynamic.binarize_batch(batch, torch.Generator().manual_seed(0)))
     assert not torch.equal(first, dynamic.binarize_batch(batch, torch.Generator().manual_seed(1)))
     assert grey.binarize_batch(batch) is batch
