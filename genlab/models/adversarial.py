@@ -14,7 +14,7 @@ import torch
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
 from genlab.models.networks import LatentPrior, check_architecture, mlp, n_weights
-from genlab.models.trained import TrainedModel, chunks
+from genlab.models.trained import TrainedModel, adam, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -87,7 +87,7 @@ class AdversarialModel(TrainedModel):
 
         def make(params):
             if self.optimizer == "adam":
-                return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+                return adam(params, lr=self.lr, betas=self.betas)
             return torch.optim.RMSprop(params, lr=self.lr)
 
         return make(self.critic.parameters()), make(self.generator.parameters())

@@ -19,7 +19,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.networks import check_architecture, mlp, n_weights
-from genlab.models.trained import TrainedModel, chunks
+from genlab.models.trained import TrainedModel, adam, chunks
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -87,7 +87,7 @@ class VAE(TrainedModel):
         return [self.encoder, self.decoder]
 
     def make_optimizers(self):
-        return (torch.optim.Adam(self.parameters(), lr=self.lr),)
+        return (adam(self.parameters(), lr=self.lr),)
 
     # -- the objective -----------------------------------------------------------------------
 
