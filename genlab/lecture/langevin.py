@@ -24,9 +24,9 @@ from genlab.metrics.samples import mmd_bandwidths, mmd_rbf
 from genlab.models import GMM, KDE
 from genlab.plots import style
 from genlab.sampling import langevin_sample, log_density, smallest_variance, starting_points
+from genlab.sampling.chains import DISPLAY_NAMES
 
 TITLE_BANDWIDTH = 1  # index into the MMD bandwidths (0.1, 0.3, 1, 3 x median) shown in titles
-SAMPLERS = {"direct": "direct samples", "langevin": "Langevin (ULA)", "mala": "MALA"}
 
 
 def draw(
@@ -54,7 +54,7 @@ def draw(
     models = {"gmm": GMM(n_components, seed=seed).fit(train), "kde": KDE("gaussian", kde_bandwidth).fit(train)}
 
     with plt.rc_context(style.RC):
-        fig, axes = plt.subplots(len(models), 1 + len(SAMPLERS), figsize=(3.3 * (1 + len(SAMPLERS)), 3.3 * len(models)), sharex=True, sharey=True, squeeze=False)
+        fig, axes = plt.subplots(len(models), 1 + len(DISPLAY_NAMES), figsize=(3.3 * (1 + len(DISPLAY_NAMES)), 3.3 * len(models)), sharex=True, sharey=True, squeeze=False)
     for row, (name, model) in zip(axes, models.items()):
         step_size = step_fraction * smallest_variance(model)
         x0 = starting_points(init, data, n_chains, generator, train.device)
@@ -72,7 +72,7 @@ def draw(
         }
         _scatter(row[0], real, style.SAMPLE_COLOR, "data (fresh)", numbers["real_data"]["mmd"])
         for ax, (sampler, points) in zip(row[1:], samples.items()):
-            title = f"{name.upper()}: {SAMPLERS[sampler]}"
+            title = f"{name.upper()}: {DISPLAY_NAMES[sampler]}"
             if sampler == "mala":
                 title += f", {100 * numbers[name]['acceptance_rate']:.0f}% accepted"
             _scatter(ax, points, style.MODEL_COLOR, title, mmd[sampler])

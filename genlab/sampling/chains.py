@@ -11,7 +11,7 @@ from genlab.sampling.log_density import check_differentiable, log_density, small
 
 SAMPLERS = ("direct", "langevin", "mala")
 AUTO_STEP_FRACTION = 0.1  # step_size=auto: this share of the model's smallest variance
-DISPLAY_NAMES = {"langevin": "Langevin (ULA)", "mala": "MALA"}
+DISPLAY_NAMES = {"direct": "direct samples", "langevin": "Langevin (ULA)", "mala": "MALA"}
 
 
 def sampler_from_config(sampler_cfg, model) -> LangevinSettings | None:
