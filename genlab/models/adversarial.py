@@ -99,15 +99,17 @@ class AdversarialModel(TrainedModel):
         critic_opt, generator_opt = optimizers
         for _ in range(self.d_steps_at(step)):
             real = draw(self.batch_size)
-            with torch.no_grad():
-                fake = self.generate(self.batch_size, rng)
-            critic_loss, stats = self.critic_loss(real, fake, rng)
+            with torch.no_grad(), self.autocast():
+                fake = self.generate(self.batch_size, rng).float()
+            with self.autocast():
+                critic_loss, stats = self.critic_loss(real, fake, rng)
             critic_opt.zero_grad(set_to_none=True)
             critic_loss.backward()
             critic_opt.step()
             self.after_critic_step()
         self.critic.requires_grad_(False)  # the generator's step needs no critic gradients
-        generator_loss = self.generator_loss(self.generate(self.batch_size, rng))
+        with self.autocast():
+            generator_loss = self.generator_loss(self.generate(self.batch_size, rng))
         generator_opt.zero_grad(set_to_none=True)
         generator_loss.backward()
         generator_opt.step()

@@ -20,6 +20,7 @@ class TrainedModel(GenerativeModel):
     dim: int | None = None
     image_shape: tuple[int, int, int] | None = None
     steps_trained_: int = 0
+    precision: str = "fp32"  # of the training steps' forward passes; the loop sets it from trainer.precision
 
     def build(self, dim: int, device="cpu", image_shape=None) -> "TrainedModel":
         raise NotImplementedError
@@ -34,6 +35,13 @@ class TrainedModel(GenerativeModel):
     def train_step(self, draw, optimizers, rng: torch.Generator, step: int) -> dict[str, torch.Tensor]:
         """One training step: draw(n) gives n training rows; returns the losses to log."""
         raise NotImplementedError
+
+    def autocast(self):
+        """The context for a training step's forward passes: bf16 autocast when
+        `precision` is bf16 (see genlab.training.precision), else nothing."""
+        from genlab.training.precision import autocast
+
+        return autocast(self.device, self.precision)
 
     def fit(self, x: torch.Tensor, **trainer) -> "TrainedModel":
         """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g. max_steps."""

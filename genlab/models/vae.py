@@ -93,12 +93,12 @@ class VAE(TrainedModel):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(m, log s^2) of mu_i = f(x_i) for each row."""
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
+        mean, log_var = self.encoder(x).float().chunk(2, dim=-1)
         return mean, log_var.clamp(-30.0, 20.0)
 
     def decoder_log_prob(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """ln p(x | z), summed over coordinates; z may carry leading sample dimensions."""
-        out = self.decoder(z)
+        out = self.decoder(z).float()
         if self.likelihood == "bernoulli":
             return -binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
         log_std = self.decoder.log_std
@@ -113,7 +113,8 @@ class VAE(TrainedModel):
 
     def train_step(self, draw, optimizers, rng, step):
         (optimizer,) = optimizers
-        reconstruction, kl = self.terms(draw(self.batch_size), rng)
+        with self.autocast():
+            reconstruction, kl = self.terms(draw(self.batch_size), rng)
         weight = self.kl_weight * min(1.0, (step + 1) / self.kl_warmup) if self.kl_warmup else self.kl_weight
         loss = (reconstruction + weight * kl).mean()
         optimizer.zero_grad(set_to_none=True)

@@ -29,6 +29,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_jsonl
 from genlab.errors import ConfigError, check_choice, check_positive
+from genlab.training.precision import PRECISIONS, resolve_precision
 
 log = logging.getLogger("genlab")
 METRICS_LOG = "metrics.jsonl"
@@ -51,6 +52,7 @@ class TrainerSettings:
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     max_seconds: float | None = None
     lr_schedule: str = "constant"  # constant | cosine (to 0 at max_steps)
+    precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.training.precision)
 
     def __post_init__(self):
         for key in ("max_steps", "eval_every", "checkpoint_every", "log_every", "snapshot_size"):
@@ -62,6 +64,7 @@ class TrainerSettings:
         if self.max_seconds is not None:
             self.max_seconds = check_positive("max_seconds", self.max_seconds)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("precision", self.precision, PRECISIONS)
 
     def lr_factor(self, step: int) -> float:
         """The share of each optimizer's base learning rate used for update `step` (0-based)."""
@@ -100,6 +103,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     model state is already loaded. With a run_dir, checkpoints and metrics.jsonl are
     written there.
     """
+    model.precision = resolve_precision(settings.precision, x.device)
     optimizers = model.make_optimizers()
     for optimizer in optimizers:
         for group in optimizer.param_groups:

@@ -54,6 +54,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     metrics = {
         **run_header(model, data, device),
         "steps": model.steps_trained_,
+        "precision": model.precision,
         "train_seconds": history["train_seconds"],
         "wall_seconds": wall_seconds,
         "evaluation_seconds": time.perf_counter() - started - wall_seconds,
