@@ -112,7 +112,8 @@ def test_a_seeded_run_is_deterministic():
     assert not same_weights(a, c)
 
 
-@pytest.mark.parametrize("factory", [lambda: WGAN(**SMALL), lambda: WGAN(lipschitz="sn", **SMALL), lambda: GAN(d_steps=2, **SMALL), lambda: VAE(**SMALL)])
+@pytest.mark.parametrize("factory", [lambda: WGAN(**SMALL), lambda: WGAN(lipschitz="sn", **SMALL), lambda: GAN(d_steps=2, **SMALL), lambda: VAE(**SMALL),
+                                     lambda: GAN(batch_norm=True, dropout=0.3, **SMALL)])
 def test_resume_n_plus_n_steps_equals_2n_steps_exactly(tmp_path, factory):
     x = RingOfGaussians(n_train=500).train
     straight, _ = train_steps(factory, 40)
@@ -151,6 +152,42 @@ def test_samples_come_from_the_average_and_the_raw_generator_on_request():
     assert torch.equal(off.sample(10, g()), off.sample(10, g(), raw=True))
 
 
+def linear_widths(network):
+    return [m.out_features for m in network.modules() if isinstance(m, torch.nn.Linear)]
+
+
+def test_width_lists_shape_each_network_and_batch_norm_skips_the_first_layer():
+    model = GAN(hidden=[8, 16, 32], critic_hidden=[16, 4], batch_norm=True, latent_dim=5).build(784, image_shape=(1, 28, 28))
+    assert linear_widths(model.generator) == [8, 16, 32, 784] and linear_widths(model.critic) == [16, 4, 1]
+    norms = [m.num_features for m in model.generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms == [16, 32] and not any(isinstance(m, torch.nn.BatchNorm1d) for m in model.critic.modules())
+    points = WGAN(hidden=12, depth=2, critic_hidden=6).build(2)
+    assert linear_widths(points.generator) == [12, 12, 2] and linear_widths(points.critic) == [6, 6, 1]
+    assert linear_widths(GAN(hidden=12, depth=2).build(2).critic) == [12, 12, 1]  # critic_hidden null: the generator's
+
+
+def test_the_averaged_generator_gets_batch_norm_statistics_of_its_own_and_samples_independently():
+    from genlab.models.adversarial import EMA_STATISTICS_SEED
+
+    torch.manual_seed(0)
+    model = GAN(hidden=[8, 16], batch_norm=True, batch_size=64, ema=0.9).fit(Moons(n_train=500).train, max_steps=50)
+    samples = model.sample(300, torch.Generator().manual_seed(3))
+    ema = model.generator_ema
+    g = torch.Generator().manual_seed(EMA_STATISTICS_SEED)
+    z = torch.cat([model.prior.sample(1000, "cpu", g) for _ in range(10)])
+    with torch.no_grad():
+        before_norm = ema[2](ema[1](ema[0](z)))  # linear, activation, linear: what the batch norm sees
+    norm = ema[3]
+    assert torch.allclose(norm.running_mean, before_norm.mean(0), atol=1e-5)
+    assert torch.allclose(norm.running_var, before_norm.var(0), rtol=0.02)  # the mean of 10 batch variances
+    assert not torch.allclose(norm.running_mean, model.generator[3].running_mean, atol=1e-3)  # not the raw generator's
+    # Each sample is g(z) for its own z alone (eval mode), not normalized with its neighbours.
+    with torch.no_grad():
+        alone = torch.cat([ema(z_i[None]) for z_i in model.prior.sample(300, "cpu", torch.Generator().manual_seed(3))[:20]])
+    assert torch.allclose(samples[:20], alone, atol=1e-5)
+    assert model.generator.training and model.generator_ema.training is False  # the raw generator goes on training
+
+
 def test_uniform_latent_lies_in_the_cube():
     model = GAN(latent="uniform", latent_dim=3, **SMALL).build(1)
     z = model.prior.sample(1000, "cpu", torch.Generator().manual_seed(0))
@@ -170,6 +207,9 @@ def test_uniform_latent_lies_in_the_cube():
         (lambda: GAN(ema=1.0), "ema must be in [0, 1)"),
         (lambda: WGAN(depth=-1), "depth must be an integer >= 0"),
         (lambda: TrainerSettings(max_steps=0), "max_steps must be a positive integer"),
+        (lambda: GAN(hidden=[64, 0]), "hidden must be a positive integer or a list of them"),
+        (lambda: WGAN(critic_hidden=[32, "wide"]), "hidden must be a positive integer or a list of them"),
+        (lambda: GAN(batch_norm="yes"), "batch_norm must be true or false"),
     ],
 )
 def test_bad_settings_name_the_key(make, message):

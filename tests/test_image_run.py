@@ -15,7 +15,7 @@ from genlab.training import references
 from helpers import compose_config, run_cli
 
 SMALL = ["data.n_train=2000", "n_eval=300", "image_eval.n_test=300", "trainer.log_every=10"]
-GAN_SMALL = ["model.hidden=64", "model.batch_size=64", *SMALL]
+GAN_SMALL = ["model.hidden=64", "model.critic_hidden=64", "model.batch_size=64", *SMALL]
 
 
 def test_a_short_gan_run_on_mnist_writes_grids_and_metrics(tmp_path, mnist_env):

@@ -13,10 +13,11 @@ import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
-from genlab.models.networks import LatentPrior, check_architecture, mlp, n_weights
+from genlab.models.networks import LatentPrior, check_architecture, has_batch_norm, mlp, n_weights, refresh_batch_norm
 from genlab.models.trained import TrainedModel, adam, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
+EMA_STATISTICS_SEED = 4242  # latent draws behind the averaged generator's batch-norm statistics
 
 
 class AdversarialModel(TrainedModel):
@@ -26,7 +27,12 @@ class AdversarialModel(TrainedModel):
         latent_dim, latent: size and distribution (normal | uniform) of z.
         arch: mlp | dcgan (convolutional; images only, see `image_networks`).
         hidden, depth, activation: width, number of hidden layers and activation of
-            both MLPs (so one key sweeps capacity).
+            both MLPs (so one key sweeps capacity); `hidden` may also be a list of
+            widths (the generator's, in order; depth is then unused).
+        critic_hidden: the critic's widths when they differ from the generator's
+            (a width with `depth` layers, or a list); null = `hidden`.
+        batch_norm: batch norm in the generator's hidden layers (see
+            `image_networks`); the averaged generator gets statistics of its own.
         channels: width of the dcgan networks.
         dropout: dropout after each hidden layer of the MLP critic, as the GAN paper's
             discriminator (keeps it from winning outright on MNIST); 0 = none.
@@ -40,10 +46,15 @@ class AdversarialModel(TrainedModel):
     has_log_prob = False
     spectral_norm = False
 
-    def __init__(self, *, latent_dim, latent, arch, hidden, depth, activation, channels, dropout, d_steps, batch_size, lr, optimizer, betas, ema):
+    def __init__(self, *, latent_dim, latent, arch, hidden, depth, activation, channels, dropout, d_steps, batch_size, lr, optimizer, betas, ema,
+                 critic_hidden=None, batch_norm=False):
         self.prior = LatentPrior(latent_dim, latent)
         self.arch = check_choice("arch", arch, ARCHITECTURES)
         self.hidden, self.depth, self.activation = check_architecture(hidden, depth, activation)
+        self.critic_hidden = self.hidden if critic_hidden is None else check_architecture(critic_hidden, depth, activation)[0]
+        if batch_norm not in (True, False):
+            raise ConfigError(f"batch_norm must be true or false (got {batch_norm!r})")
+        self.batch_norm = batch_norm
         self.channels = check_positive("channels", channels, integer=True)
         self.dropout = check_nonnegative("dropout", dropout)
         if self.dropout >= 1:
@@ -68,15 +79,17 @@ class AdversarialModel(TrainedModel):
         `image_shape` flattened to `dim` pixels (weights from torch's global RNG)."""
         self.dim, self.image_shape = int(dim), self._check_image_shape(dim, image_shape)
         if self.image_shape is not None:
-            shape = (self.arch, self.image_shape, self.hidden, self.depth, self.activation, self.channels)
-            self.generator = image_generator(self.arch, self.prior.dim, *shape[1:]).to(device)
-            self.critic = image_critic(*shape, self.spectral_norm, self.dropout).to(device)
+            self.generator = image_generator(self.arch, self.prior.dim, self.image_shape, self.hidden, self.depth, self.activation,
+                                             self.channels, self.batch_norm).to(device)
+            self.critic = image_critic(self.arch, self.image_shape, self.critic_hidden, self.depth, self.activation, self.channels,
+                                       self.spectral_norm, self.dropout).to(device)
         elif self.arch != "mlp":
             raise ConfigError(f"arch must be mlp for points of dim {self.dim}: {self.arch} is for images (data=mnist)")
         else:
-            self.generator = mlp(self.prior.dim, self.dim, self.hidden, self.depth, self.activation).to(device)
-            self.critic = mlp(self.dim, 1, self.hidden, self.depth, self.activation, self.spectral_norm, self.dropout).to(device)
+            self.generator = mlp(self.prior.dim, self.dim, self.hidden, self.depth, self.activation, batch_norm=self.batch_norm).to(device)
+            self.critic = mlp(self.dim, 1, self.critic_hidden, self.depth, self.activation, self.spectral_norm, self.dropout).to(device)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if self.ema > 0 else None
+        self._ema_statistics_stale = True
         return self
 
     def networks(self):
@@ -139,6 +152,7 @@ class AdversarialModel(TrainedModel):
     def update_ema(self) -> None:
         if self.generator_ema is not None:
             torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1 - self.ema)
+            self._ema_statistics_stale = True
 
     # -- the protocol -------------------------------------------------------------------------
 
@@ -147,7 +161,16 @@ class AdversarialModel(TrainedModel):
         """n points from the averaged generator (the raw one with raw=True, or when ema=0)."""
         self._check_fitted()
         network = self.generator if raw or self.generator_ema is None else self.generator_ema
-        blocks = [network(self.prior.sample(m, self.device, generator)) for m in chunks(int(n), 65536)]
+        if network is self.generator_ema and self._ema_statistics_stale and has_batch_norm(network):
+            statistics_rng = torch.Generator(self.device).manual_seed(EMA_STATISTICS_SEED)
+            refresh_batch_norm(network, (self.prior.sample(1000, self.device, statistics_rng) for _ in range(10)))
+            self._ema_statistics_stale = False
+        was_training = network.training
+        network.eval()  # batch norm: the running statistics, so each sample is independent of the others
+        try:
+            blocks = [network(self.prior.sample(m, self.device, generator)) for m in chunks(int(n), 65536)]
+        finally:
+            network.train(was_training)
         return torch.cat(blocks) if blocks else torch.empty(0, self.dim, device=self.device)
 
     @torch.no_grad()

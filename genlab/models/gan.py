@@ -46,11 +46,13 @@ class GAN(AdversarialModel):
         optimizer: str = "adam",
         betas=(0.5, 0.999),
         ema: float = 0.99,
+        critic_hidden=None,
+        batch_norm: bool = False,
     ):
         self.loss = check_choice("loss", loss, LOSSES)
         super().__init__(
             latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema,
+            batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm,
         )
 
     def critic_loss(self, real, fake, generator=None):

@@ -5,6 +5,9 @@ sigmoid (near the GAN paper's MNIST networks). `dcgan`: two strided (transposed)
 convolutions each way, as the WGAN-GP paper's MNIST networks, without batch norm
 (which would clash with the gradient penalty and the generator's moving average);
 `channels` sets its width, `hidden`, `depth` and `activation` are for `mlp` only.
+`batch_norm` normalizes the generator's hidden layers (mlp: all but the first; dcgan:
+the projection and the first transposed convolution), as DCGAN does: on MNIST it is
+what lets a generator keep up with a dropout discriminator.
 Both take and give flattened rows, so the losses, metrics and loop see (n, dim).
 """
 
@@ -22,21 +25,23 @@ def _spectral(module: nn.Module, on: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(module) if on else module
 
 
-def image_generator(arch: str, latent_dim: int, image_shape, hidden: int, depth: int, activation: str, channels: int) -> nn.Sequential:
+def image_generator(arch: str, latent_dim: int, image_shape, hidden, depth: int, activation: str, channels: int,
+                    batch_norm: bool = False) -> nn.Sequential:
     c, h, w = image_shape
     if arch == "mlp":
-        return nn.Sequential(mlp(latent_dim, c * h * w, hidden, depth, activation), nn.Sigmoid())
+        return nn.Sequential(mlp(latent_dim, c * h * w, hidden, depth, activation, batch_norm=batch_norm), nn.Sigmoid())
     _check_quarter(image_shape)
+    projected = 2 * channels * (h // 4) * (w // 4)
     return nn.Sequential(
-        nn.Linear(latent_dim, 2 * channels * (h // 4) * (w // 4)), nn.ReLU(),
+        nn.Linear(latent_dim, projected), *([nn.BatchNorm1d(projected)] if batch_norm else []), nn.ReLU(),
         nn.Unflatten(1, (2 * channels, h // 4, w // 4)),
-        nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1), *([nn.BatchNorm2d(channels)] if batch_norm else []), nn.ReLU(),
         nn.ConvTranspose2d(channels, c, 4, stride=2, padding=1), nn.Sigmoid(),
         nn.Flatten(),
     )
 
 
-def image_critic(arch: str, image_shape, hidden: int, depth: int, activation: str, channels: int, spectral_norm: bool, dropout: float = 0.0) -> nn.Sequential:
+def image_critic(arch: str, image_shape, hidden, depth: int, activation: str, channels: int, spectral_norm: bool, dropout: float = 0.0) -> nn.Sequential:
     c, h, w = image_shape
     if arch == "mlp":
         return mlp(c * h * w, 1, hidden, depth, activation, spectral_norm, dropout)

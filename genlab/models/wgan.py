@@ -65,6 +65,8 @@ class WGAN(AdversarialModel):
         optimizer: str | None = None,
         betas=(0.5, 0.9),
         ema: float = 0.99,
+        critic_hidden=None,
+        batch_norm: bool = False,
     ):
         self.lipschitz = check_choice("lipschitz", lipschitz, LIPSCHITZ)
         self.gp_weight = check_nonnegative("gp_weight", gp_weight)
@@ -77,7 +79,7 @@ class WGAN(AdversarialModel):
         super().__init__(
             latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
             batch_size=batch_size, lr=default_lr if lr is None else lr, optimizer=optimizer or default_optimizer,
-            betas=betas, ema=ema,
+            betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm,
         )
 
     def build(self, dim, device="cpu", image_shape=None):
