@@ -91,7 +91,7 @@ class LatentPrior:
 def check_architecture(hidden, depth, activation) -> tuple:
     """Validate the capacity keys shared by every MLP (depth 0 is a linear map);
     `hidden` is a width (with `depth` layers) or a list of widths (depth then unused)."""
-    if isinstance(hidden, (list, tuple)) or (hasattr(hidden, "__iter__") and not isinstance(hidden, str)):
+    if hasattr(hidden, "__iter__") and not isinstance(hidden, str):  # a list, tuple or OmegaConf ListConfig
         widths = list(hidden)
         if not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths):
             raise ConfigError(f"hidden must be a positive integer or a list of them, the layers' widths (got {widths!r})")

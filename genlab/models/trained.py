@@ -12,6 +12,7 @@ import torch
 
 from genlab.errors import ConfigError
 from genlab.models.base import GenerativeModel
+from genlab.training.precision import autocast
 
 
 class TrainedModel(GenerativeModel):
@@ -39,8 +40,6 @@ class TrainedModel(GenerativeModel):
     def autocast(self):
         """The context for a training step's forward passes: bf16 autocast when
         `precision` is bf16 (see genlab.training.precision), else nothing."""
-        from genlab.training.precision import autocast
-
         return autocast(self.device, self.precision)
 
     def fit(self, x: torch.Tensor, **trainer) -> "TrainedModel":
