@@ -113,7 +113,7 @@ def test_a_seeded_run_is_deterministic():
 
 
 @pytest.mark.parametrize("factory", [lambda: WGAN(**SMALL), lambda: WGAN(lipschitz="sn", **SMALL), lambda: GAN(d_steps=2, **SMALL), lambda: VAE(**SMALL),
-                                     lambda: GAN(batch_norm=True, dropout=0.3, **SMALL)])
+                                     lambda: GAN(batch_norm=True, dropout=0.3, **SMALL), lambda: WGAN(pack=2, **SMALL)])
 def test_resume_n_plus_n_steps_equals_2n_steps_exactly(tmp_path, factory):
     x = RingOfGaussians(n_train=500).train
     straight, _ = train_steps(factory, 40)
@@ -166,6 +166,32 @@ def test_width_lists_shape_each_network_and_batch_norm_skips_the_first_layer():
     assert linear_widths(GAN(hidden=12, depth=2).build(2).critic) == [12, 12, 1]  # critic_hidden null: the generator's
 
 
+def test_a_packed_critic_judges_consecutive_rows_as_one_group():
+    torch.manual_seed(0)
+    model = GAN(hidden=[8], critic_hidden=[6], pack=2, latent_dim=5).build(784, image_shape=(1, 28, 28))
+    assert model.critic.network[0].in_features == 2 * 784
+    x = torch.rand(64, 784)
+    groups = model.critic(x)
+    assert groups.shape == (32, 1)
+    assert torch.allclose(groups[3], model.critic.network(torch.cat([x[6], x[7]])), atol=1e-6)
+    # One score per point for the figures: the score of the group of copies of that point.
+    assert torch.allclose(model.critic_value(x[:5]), torch.sigmoid(model.critic.network(torch.cat([x[:5], x[:5]], 1))[:, 0]), atol=1e-6)
+    convolutional = WGAN(arch="dcgan", channels=4, pack=3, batch_size=48).build(784, image_shape=(1, 28, 28))
+    assert convolutional.critic.network[1].in_channels == 3 and convolutional.critic(x[:48]).shape == (16, 1)
+    with pytest.raises(ConfigError, match="pack: the critic judges groups of 3 rows, got a batch of 64"):
+        convolutional.critic(x)
+
+
+def test_the_gradient_penalty_of_a_packed_linear_critic_takes_the_norm_over_each_group():
+    model = WGAN(depth=0, pack=2).build(2)
+    w = [0.6, -1.7, 0.2, 0.9]
+    with torch.no_grad():
+        model.critic.network[0].weight.copy_(torch.tensor([w]))
+    real, fake = torch.randn(128, 2), torch.randn(128, 2) + 3
+    expected = (math.sqrt(sum(v * v for v in w)) - 1) ** 2  # one gradient w per group, not per point
+    assert model.gradient_penalty(real, fake).item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_the_averaged_generator_gets_batch_norm_statistics_of_its_own_and_samples_independently():
     from genlab.models.adversarial import EMA_STATISTICS_SEED
 
@@ -210,6 +236,8 @@ def test_uniform_latent_lies_in_the_cube():
         (lambda: GAN(hidden=[64, 0]), "hidden must be a positive integer or a list of them"),
         (lambda: WGAN(critic_hidden=[32, "wide"]), "hidden must be a positive integer or a list of them"),
         (lambda: GAN(batch_norm="yes"), "batch_norm must be true or false"),
+        (lambda: GAN(pack=0), "pack must be a positive integer"),
+        (lambda: WGAN(batch_size=63, pack=2), "batch_size must be a multiple of pack (got batch_size=63, pack=2)"),
     ],
 )
 def test_bad_settings_name_the_key(make, message):

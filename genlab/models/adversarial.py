@@ -13,7 +13,7 @@ import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
-from genlab.models.networks import LatentPrior, check_architecture, has_batch_norm, mlp, n_weights, refresh_batch_norm
+from genlab.models.networks import LatentPrior, check_architecture, Packed, has_batch_norm, mlp, n_weights, refresh_batch_norm
 from genlab.models.trained import TrainedModel, adam, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -36,6 +36,10 @@ class AdversarialModel(TrainedModel):
         channels: width of the dcgan networks.
         dropout: dropout after each hidden layer of the MLP critic, as the GAN paper's
             discriminator (keeps it from winning outright on MNIST); 0 = none.
+        pack: the critic judges `pack` samples at once, concatenated (PacGAN; for
+            dcgan, stacked as channels); 1 = one at a time. It sees batch_size / pack
+            groups per update, all real or all generated, so batch_size must be a
+            multiple of it. On MNIST it evens out the digits' proportions.
         d_steps: discriminator/critic updates per generator update.
         batch_size: points per update (real and generated alike).
         lr, optimizer, betas: the optimizer of both networks (adam | rmsprop).
@@ -47,7 +51,7 @@ class AdversarialModel(TrainedModel):
     spectral_norm = False
 
     def __init__(self, *, latent_dim, latent, arch, hidden, depth, activation, channels, dropout, d_steps, batch_size, lr, optimizer, betas, ema,
-                 critic_hidden=None, batch_norm=False):
+                 critic_hidden=None, batch_norm=False, pack=1):
         self.prior = LatentPrior(latent_dim, latent)
         self.arch = check_choice("arch", arch, ARCHITECTURES)
         self.hidden, self.depth, self.activation = check_architecture(hidden, depth, activation)
@@ -61,6 +65,9 @@ class AdversarialModel(TrainedModel):
             raise ConfigError(f"dropout must be in [0, 1): the share of critic units dropped (got {dropout!r})")
         self.d_steps = check_positive("d_steps", d_steps, integer=True)
         self.batch_size = check_positive("batch_size", batch_size, integer=True)
+        self.pack = check_positive("pack", pack, integer=True)
+        if self.batch_size % self.pack:
+            raise ConfigError(f"batch_size must be a multiple of pack (got batch_size={batch_size}, pack={pack})")
         self.lr = check_positive("lr", lr)
         self.optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
         betas = tuple(betas)
@@ -79,15 +86,17 @@ class AdversarialModel(TrainedModel):
         `image_shape` flattened to `dim` pixels (weights from torch's global RNG)."""
         self.dim, self.image_shape = int(dim), self._check_image_shape(dim, image_shape)
         if self.image_shape is not None:
+            c, h, w = self.image_shape
             self.generator = image_generator(self.arch, self.prior.dim, self.image_shape, self.hidden, self.depth, self.activation,
                                              self.channels, self.batch_norm).to(device)
-            self.critic = image_critic(self.arch, self.image_shape, self.critic_hidden, self.depth, self.activation, self.channels,
-                                       self.spectral_norm, self.dropout).to(device)
+            critic = image_critic(self.arch, (c * self.pack, h, w), self.critic_hidden, self.depth, self.activation, self.channels,
+                                  self.spectral_norm, self.dropout)
         elif self.arch != "mlp":
             raise ConfigError(f"arch must be mlp for points of dim {self.dim}: {self.arch} is for images (data=mnist)")
         else:
             self.generator = mlp(self.prior.dim, self.dim, self.hidden, self.depth, self.activation, batch_norm=self.batch_norm).to(device)
-            self.critic = mlp(self.dim, 1, self.critic_hidden, self.depth, self.activation, self.spectral_norm, self.dropout).to(device)
+            critic = mlp(self.dim * self.pack, 1, self.critic_hidden, self.depth, self.activation, self.spectral_norm, self.dropout)
+        self.critic = (critic if self.pack == 1 else Packed(critic, self.pack)).to(device)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if self.ema > 0 else None
         self._ema_statistics_stale = True
         return self
@@ -176,13 +185,14 @@ class AdversarialModel(TrainedModel):
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """What the second network says about each point: f(x) in (0, 1) for a GAN's
-        discriminator, the critic's score for a WGAN. Leaves training state untouched
-        (spectral norm's power iteration runs only in training mode)."""
+        discriminator, the critic's score for a WGAN (with pack > 1: its score of the
+        group of `pack` copies of x). Leaves training state untouched (spectral norm's
+        power iteration runs only in training mode)."""
         self._check_fitted()
         was_training = self.critic.training
         self.critic.eval()
         try:
-            return self._score(self.critic(x.to(self.device))[:, 0])
+            return self._score(self.critic(x.to(self.device).repeat_interleave(self.pack, dim=0))[:, 0])
         finally:
             self.critic.train(was_training)
 

@@ -48,11 +48,12 @@ class GAN(AdversarialModel):
         ema: float = 0.99,
         critic_hidden=None,
         batch_norm: bool = False,
+        pack: int = 1,
     ):
         self.loss = check_choice("loss", loss, LOSSES)
         super().__init__(
             latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm,
+            batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm, pack=pack,
         )
 
     def critic_loss(self, real, fake, generator=None):

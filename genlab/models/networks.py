@@ -48,6 +48,21 @@ def mlp(in_dim: int, out_dim: int, hidden, depth: int, activation: str, spectral
     return nn.Sequential(*layers)
 
 
+class Packed(nn.Module):
+    """PacGAN's critic (Lin et al. 2018): `pack` consecutive rows are concatenated and
+    judged as one, so the critic sees several samples of one distribution at once and
+    can penalize a generator whose samples lack variety or are off in their proportions."""
+
+    def __init__(self, network: nn.Module, pack: int):
+        super().__init__()
+        self.network, self.pack = network, pack
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(x) % self.pack:
+            raise ConfigError(f"pack: the critic judges groups of {self.pack} rows, got a batch of {len(x)}")
+        return self.network(x.reshape(len(x) // self.pack, -1))
+
+
 def hidden_widths(hidden, depth: int) -> list[int]:
     """The hidden layers' widths: `depth` layers of `hidden` units, or the list `hidden` itself."""
     return list(hidden) if isinstance(hidden, (list, tuple)) else [hidden] * depth

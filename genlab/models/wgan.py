@@ -67,6 +67,7 @@ class WGAN(AdversarialModel):
         ema: float = 0.99,
         critic_hidden=None,
         batch_norm: bool = False,
+        pack: int = 1,
     ):
         self.lipschitz = check_choice("lipschitz", lipschitz, LIPSCHITZ)
         self.gp_weight = check_nonnegative("gp_weight", gp_weight)
@@ -79,7 +80,7 @@ class WGAN(AdversarialModel):
         super().__init__(
             latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
             batch_size=batch_size, lr=default_lr if lr is None else lr, optimizer=optimizer or default_optimizer,
-            betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm,
+            betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm, pack=pack,
         )
 
     def build(self, dim, device="cpu", image_shape=None):
@@ -104,11 +105,12 @@ class WGAN(AdversarialModel):
         return loss, stats
 
     def gradient_penalty(self, real, fake, generator=None):
-        """mean (|grad f(x_hat)|_2 - 1)^2 at x_hat = e x + (1 - e) g(z), e ~ U[0, 1] per pair."""
-        e = torch.rand(len(real), 1, device=real.device, generator=generator)
+        """mean (|grad f(x_hat)|_2 - 1)^2 at x_hat = e x + (1 - e) g(z), e ~ U[0, 1] per pair
+        (per pair of groups with pack > 1: the norm is the gradient's over the whole group)."""
+        e = torch.rand(len(real) // self.pack, 1, device=real.device, generator=generator).repeat_interleave(self.pack, dim=0)
         x_hat = (e * real + (1 - e) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(self.critic(x_hat).sum(), x_hat, create_graph=True)
-        return (grad.norm(dim=1) - 1).square().mean()
+        return (grad.reshape(len(grad) // self.pack, -1).norm(dim=1) - 1).square().mean()
 
     def generator_loss(self, fake):
         return -self.critic(fake).mean()
