@@ -50,7 +50,7 @@ def rows_for(name: str, metrics: dict, wall: float) -> list[str]:
     steps, train_min = metrics["steps"], metrics["train_seconds"] / 60
     refs = metrics.get("references", {})
     real, noise = refs.get("real_train_images", {}), refs.get("uniform_noise", {})
-    label = {"vae": "VAE 784-400-20, Bernoulli", "gan": "GAN (mlp with batch norm, the MNIST default)", "wgan": "WGAN-GP (dcgan)"}[name]
+    label = {"vae": "VAE 784-400-20, Bernoulli", "gan": "GAN (mlp, batch norm, pairs: the MNIST default)", "wgan": "WGAN-GP (dcgan)"}[name]
     when = f"{steps} steps, {train_min:.1f} min training, {wall / 60:.1f} min wall"
     rows = []
     if name == "vae":
