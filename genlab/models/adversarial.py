@@ -13,7 +13,7 @@ import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
-from genlab.models.networks import LatentPrior, check_architecture, Packed, has_batch_norm, mlp, n_weights, refresh_batch_norm
+from genlab.models.networks import LatentPrior, Packed, check_architecture, has_batch_norm, mlp, n_weights, refresh_batch_norm
 from genlab.models.trained import TrainedModel, adam, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
