@@ -13,7 +13,7 @@ import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
-from genlab.models.networks import LatentPrior, Packed, check_architecture, has_batch_norm, mlp, n_weights, refresh_batch_norm
+from genlab.models.networks import LatentPrior, Packed, check_architecture, mlp, n_weights, refresh_batch_norm
 from genlab.models.trained import TrainedModel, adam, chunks
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -170,7 +170,7 @@ class AdversarialModel(TrainedModel):
         """n points from the averaged generator (the raw one with raw=True, or when ema=0)."""
         self._check_fitted()
         network = self.generator if raw or self.generator_ema is None else self.generator_ema
-        if network is self.generator_ema and self._ema_statistics_stale and has_batch_norm(network):
+        if network is self.generator_ema and self._ema_statistics_stale and self.batch_norm:
             statistics_rng = torch.Generator(self.device).manual_seed(EMA_STATISTICS_SEED)
             refresh_batch_norm(network, (self.prior.sample(1000, self.device, statistics_rng) for _ in range(10)))
             self._ema_statistics_stale = False

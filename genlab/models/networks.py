@@ -86,10 +86,6 @@ def refresh_batch_norm(network: nn.Module, latents) -> None:
     network.eval()
 
 
-def has_batch_norm(network: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in network.modules())
-
-
 class LatentPrior:
     """z ~ N(0, I) or Uniform([-1, 1]^k), drawn with an explicit generator so runs replay exactly."""
 
