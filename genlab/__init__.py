@@ -8,11 +8,12 @@ so `genlab --help` stays fast.
 __version__ = "0.1.0"
 
 
-def load_run(path, device: str = "cpu"):
-    """(model, config) of a finished run folder or checkpoint file; see genlab.checkpoint."""
+def load_run(path, device: str = "cpu", model_class: type | None = None):
+    """(model, config) of a finished run folder or checkpoint file; see genlab.checkpoint.
+    The model's class is one of genlab's own, named by the run's config, or `model_class`."""
     from genlab.checkpoint import load_run as _load_run
 
-    return _load_run(path, device)
+    return _load_run(path, device, model_class)
 
 
 __all__ = ["load_run", "__version__"]

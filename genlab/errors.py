@@ -16,6 +16,11 @@ class ConfigError(ValueError):
     """A parameter or input that genlab refuses, with a message naming it."""
 
 
+class CheckpointError(ConfigError):
+    """A checkpoint that genlab refuses to load: damaged, not genlab's, or naming code
+    that is not one of genlab's own models. The message names the file."""
+
+
 def check_choice(name: str, value, allowed: Iterable[str]):
     allowed = list(allowed)
     if value not in allowed:

@@ -17,6 +17,8 @@ class GenerativeModel:
     (so checkpoints load with `torch.load(weights_only=True)`).
     """
 
+    abstract = True  # a base for models, not a model: genlab.models.registry skips it
+
     fitted_state: tuple[str, ...] = ()
     has_log_prob = True
     label = "model"  # how plot titles name it, in the lecture's words

@@ -18,6 +18,8 @@ from genlab.training.precision import autocast
 class TrainedModel(GenerativeModel):
     """Networks trained step by step; `fit` trains in memory, the CLI trains with files."""
 
+    abstract = True  # a base for models, not a model: genlab.models.registry skips it
+
     dim: int | None = None
     image_shape: tuple[int, int, int] | None = None
     steps_trained_: int = 0

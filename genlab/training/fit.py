@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 
-from genlab.checkpoint import CHECKPOINT_NAME, atomic_write, save_checkpoint, write_json
+from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_json, write_run_config
 from genlab.errors import config_key
 from genlab.metrics import likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import table
@@ -67,7 +66,7 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
     history = getattr(model, "log_likelihood_history_", None)
     if history is not None:
         plot_curve(history, run_dir / "em.png", f"{model.label}: mean log-likelihood per iteration", "EM iteration", "mean log-likelihood (nats)")
-    atomic_write(run_dir / "config.yaml", lambda handle: handle.write(OmegaConf.to_yaml(config).encode()))
+    write_run_config(run_dir, config)
     save_checkpoint(run_dir / CHECKPOINT_NAME, model=model, config=config, step=1)
     write_json(run_dir / "metrics.json", metrics)
     return metrics

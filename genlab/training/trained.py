@@ -1,8 +1,8 @@
 """Train a GAN, WGAN or VAE with the shared loop, then write the run's outputs.
 
-Order matters for a crash, as for one-call fits: the loop writes checkpoints and
-metrics.jsonl as it goes; at the end come the figures, the resolved config.yaml, and
-metrics.json last, so a folder with metrics.json is a finished run. What is measured
+Order matters for a crash, as for one-call fits: the resolved config.yaml comes first,
+once the settings are checked (resume=true finds a run by it); the loop writes checkpoints
+and metrics.jsonl as it goes; at the end come the figures and metrics.json last, so a folder with metrics.json is a finished run. What is measured
 and drawn depends on the data: `points` for the 1D/2D sets, `images` for MNIST.
 """
 
@@ -12,9 +12,7 @@ import logging
 import time
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
-from genlab.checkpoint import atomic_write, write_json
+from genlab.checkpoint import write_json, write_run_config
 from genlab.errors import config_key
 from genlab.training.fit import run_header
 from genlab.training.loop import TrainerSettings, train
@@ -25,14 +23,16 @@ log = logging.getLogger("genlab")
 IMAGE_SNAPSHOT_SIZE = 40  # images kept per snapshot: enough for a row of the figure
 
 
-def train_and_write(model, data, device, config: dict, run_dir: Path, resume_from: Path | None = None) -> dict:
-    """Build or restore `model`, train it to trainer.max_steps, evaluate and write everything."""
+def train_and_write(model, data, device, config: dict, run_dir: Path, resume_from: Path | None = None,
+                    seed_given: bool = True) -> dict:
+    """Build or restore `model`, train it to trainer.max_steps, evaluate and write everything.
+    `seed_given`: the command line set `seed` (a resumed run otherwise takes the checkpoint's)."""
     run_dir = Path(run_dir)
     with config_key("trainer."):
         settings = TrainerSettings(**config["trainer"])
     resume = None
     if resume_from is not None:
-        resume = load_compatible(resume_from, config, model, device)
+        resume = load_compatible(resume_from, config, model, device, seed_given)
         model.load_state_dict(resume["model_state"])
         log.info("resuming from %s at step %d", resume_from, resume["step"])
     else:
@@ -46,6 +46,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     else:
         report = PointReport(model, data, config)
 
+    write_run_config(run_dir, config)  # before training: what resume=true reads to find this run
     started = time.perf_counter()
     history = train(model, data.train.to(device), settings, seed=config["seed"], run_dir=run_dir, config=config,
                     evaluate=report.evaluate, resume=resume, transform=getattr(data, "binarize_batch", None))
@@ -65,6 +66,5 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
         **results,
         **model.summary(data.train),
     }
-    atomic_write(run_dir / "config.yaml", lambda handle: handle.write(OmegaConf.to_yaml(config).encode()))
     write_json(run_dir / "metrics.json", metrics)
     return metrics
