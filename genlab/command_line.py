@@ -5,8 +5,10 @@ with its search path. Composing the config once first (Hydra's compose API) turn
 those into one line, `genlab: error: ...`, naming the key, or the option and the
 allowed names. In a sweep (-m) every value of every swept key is checked, the other
 keys at their first value, so a bad value anywhere stops the sweep before its first
-job. What the check cannot judge (help, another primary config, a sweeper's
-interval(...) overrides) is left to Hydra.
+job. A `+key=value` for a key the config does not declare is refused the same way (a
+typo must not be silently ignored), and so is an output folder that cannot be written
+(empty, a file, read-only), before any folder exists. What the check cannot judge (help,
+another primary config, a sweeper's interval(...) overrides) is left to Hydra.
 """
 
 from __future__ import annotations
@@ -28,12 +30,52 @@ def composition_error(argv: list[str]) -> str | None:
             to_check = _one_value_each(args.overrides, loader) if args.multirun else [args.overrides]
         except HydraException as error:
             return _plain(error)
-        for overrides in to_check:
+        for number, overrides in enumerate(to_check):
             try:
-                compose("config", overrides=overrides)
+                config = compose("config", overrides=overrides)
             except HydraException as error:
                 return _describe(error, overrides, loader)
+            if number == 0 and (problem := _undeclared_key(overrides, loader) or _output_problem(config, overrides)):
+                return problem
     return None
+
+
+def _undeclared_key(overrides: list[str], loader) -> str | None:
+    """`+key=value` (or `++key=value`) for a key genlab's config does not declare: refused
+    like a misspelt key without `+`, since every key genlab reads is declared and set without
+    `+`. Adding a config group (`+experiment=...`) and Hydra's own keys (`+hydra.job...`) stay."""
+    from hydra import compose
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+
+    for override in OverridesParser.create(config_loader=loader).parse_overrides(overrides):
+        key = override.key_or_group
+        if not (override.is_add() or override.is_force_add()) or key.split(".")[0].split("/")[0] == "hydra":
+            continue
+        if _options(loader, key):
+            continue
+        others = [o for o in overrides if o != override.input_line]
+        try:
+            without = compose("config", overrides=others)
+        except HydraException:  # other overrides need this one: it is not a stray key
+            continue
+        if OmegaConf.select(without, key, default=_ABSENT) is _ABSENT:
+            return f"{key}: no such key{_keys_beside(key, others)} (genlab's keys are set without +)"
+    return None
+
+
+_ABSENT = object()
+
+
+def _output_problem(config, overrides: list[str]) -> str | None:
+    """An output folder that cannot hold a run: checked before Hydra creates anything."""
+    from genlab.folders import folder_problem
+
+    named = {o.split("=", 1)[0]: o.split("=", 1)[1] for o in overrides if o.startswith(("hydra.run.dir=", "hydra.sweep.dir="))}
+    if problem := folder_problem("output_root", config.get("output_root")):
+        return problem
+    return next((p for key, value in named.items() if "${" not in value and (p := folder_problem(key, value))), None)
 
 
 def _one_value_each(overrides: list[str], loader) -> list[list[str]]:
@@ -103,3 +145,11 @@ def _options(loader, group: str) -> list[str]:
     for sub in loader.get_group_options(group, results_filter=ObjectType.GROUP):
         names += [f"{sub}/{name}" for name in _options(loader, f"{group}/{sub}")]
     return sorted(names)
+
+
+def quoted_value(value) -> str:
+    """`value` as Hydra's override grammar reads it back: quoted when it holds = , [ ] ... ."""
+    text = str(value)
+    if all(c.isalnum() or c in "/._-~+:@" for c in text):
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from genlab.folders import new_folder
+
 ROOT = Path("outputs/lecture")
 RUN_HEADLINES = ["test_log_likelihood", "true_test_log_likelihood", "kl_estimate", "samples.model.kde_test_log_likelihood.mean",
                  "samples.model.sliced_wasserstein", "samples.model.wasserstein_1d", "steps", "train_seconds"]
@@ -55,9 +57,9 @@ FIGURES = [
 
 
 def make(figure: Figure, number: int) -> dict:
-    """Run the figure's command into outputs/lecture/runs/<name>; copy its picture out."""
-    folder = ROOT / "runs" / figure.name
-    shutil.rmtree(folder, ignore_errors=True)
+    """Run the figure's command into a new folder outputs/lecture/runs/<name> (<name>-2, ...
+    when an earlier gallery's is there: genlab deletes no folder of an earlier process); copy its picture out."""
+    folder = Path(new_folder(str(ROOT / "runs" / figure.name)))
     pinned = f"hydra.sweep.dir={folder}" if figure.sweep else f"hydra.run.dir={folder}"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "genlab.train", *figure.command[1:], pinned],
