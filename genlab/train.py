@@ -1,14 +1,15 @@
 """genlab's one entrypoint: compose the config -> build device, data, model -> fit -> outputs.
 
 Run as `genlab ...` or `python -m genlab.train ...`. Bad input ends with one line,
-"genlab: error: <key> ...", and exit status 2; the run folder Hydra made for it is
-removed when it holds nothing but Hydra's own bookkeeping.
+"genlab: error: <key> ...", and exit status 2; the run folder is removed only when genlab
+created it in this process (genlab.folders). A full disk ends in one line naming the run
+folder, exit status 1; SIGINT/SIGTERM in one line, 130/143 (genlab.stopping).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,12 +18,17 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.errors import ConfigError, check_positive, config_key
+from genlab.folders import register_resolver, remove_if_created_here
+from genlab.stopping import Stopped, stop_on_signals
 
 log = logging.getLogger("genlab")
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+register_resolver()  # ${genlab.new_folder:...} in conf/config.yaml: every run and sweep in a folder of its own
 
 
-def run(cfg: DictConfig, run_dir: Path) -> dict:
-    """Everything a run does, given a composed config and its output folder."""
+def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
+    """Everything a run does, given a composed config and its output folder.
+    `seed_given`: the command line set seed (a resumed run otherwise keeps its checkpoint's)."""
     import torch
     from hydra.utils import instantiate
 
@@ -49,7 +55,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
     if isinstance(model, TrainedModel):
-        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir))
+        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given)
     elif cfg.resume or cfg.ckpt_path:
         raise ConfigError(f"resume and ckpt_path continue the training of gan, wgan and vae; {type(model).__name__} fits in one call")
     elif data.image_shape is not None:
@@ -74,26 +80,33 @@ def main(cfg: DictConfig) -> float | None:
     from hydra.types import RunMode
 
     from genlab.sweeps.objective import check_path, optimized_metric
-    from genlab.training.loop import TrainingDiverged, TrainingInterrupted
+    from genlab.training.loop import TrainingDiverged
 
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    in_sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+    hydra_config = HydraConfig.get()
+    run_dir = Path(hydra_config.runtime.output_dir)
+    in_sweep = hydra_config.mode == RunMode.MULTIRUN
     try:
         check_path(cfg.get("optimized_metric"))
-        metrics = run(cfg, run_dir)
+        metrics = run(cfg, run_dir, seed_given="seed" in override_keys(hydra_config.overrides.task))
         return optimized_metric(metrics, cfg.get("optimized_metric"))[1]
     except (ConfigError, TrainingDiverged) as error:
         if in_sweep:
             log.error("genlab: error: %s", error)
             raise
         if isinstance(error, ConfigError):
-            _remove_if_only_bookkeeping(run_dir)
+            remove_if_created_here(run_dir)  # a refused run leaves nothing behind, in a folder genlab made
         print(f"genlab: error: {error}", file=sys.stderr)
         sys.exit(2 if isinstance(error, ConfigError) else 1)
-    except TrainingInterrupted as stop:
-        again = f"continue with the same command and resume=true (or ckpt_path={stop.checkpoint})" if stop.checkpoint else ""
-        print(f"genlab: stopped by {stop.signal_name} after step {stop.step}; checkpoint written to {stop.checkpoint}; {again}", file=sys.stderr)
-        sys.exit(130 if stop.signal_name == "SIGINT" else 143)
+    except Exception as error:
+        full = disk_full(error)
+        if full is None or in_sweep:
+            raise
+        writing = f" (writing {full.filename})" if full.filename else ""
+        print(f"genlab: error: {run_dir}: {full.strerror}{writing}; the files written before are intact", file=sys.stderr)
+        sys.exit(1)
+    except Stopped as stop:
+        stop.run_dir = run_dir
+        raise
 
 
 def draw_figure(cfg: DictConfig, device, run_dir: Path) -> dict:
@@ -111,22 +124,64 @@ def draw_figure(cfg: DictConfig, device, run_dir: Path) -> dict:
     return metrics
 
 
-def _remove_if_only_bookkeeping(run_dir: Path) -> None:
-    """A refused run leaves no folder behind, unless the folder already held other files."""
-    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()):
-        shutil.rmtree(run_dir, ignore_errors=True)
+def disk_full(error: BaseException) -> OSError | None:
+    """The full-disk OSError behind `error`, if any: torch.save reports one as a RuntimeError
+    raised while it cleans up, with the OSError as its context."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in NO_SPACE:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def override_keys(overrides) -> set[str]:
+    """The keys a list of command-line overrides sets (`+seed=1` and `seed=1` both set seed)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return {o.key_or_group for o in OverridesParser.create().parse_overrides(list(overrides))}
 
 
 def cli() -> None:
     """The console script (and `python -m genlab.train`): a command line that does not
-    compose ends in one line and exit status 2 (genlab.command_line); Hydra runs the rest."""
-    from genlab.command_line import composition_error
+    compose ends in one line and exit status 2 (genlab.command_line); Hydra runs the rest.
+    From here on SIGINT/SIGTERM end in one line and status 130/143 (genlab.stopping)."""
+    logging.raiseExceptions = False  # a log file on a full disk must not bury the one-line error
+    with stop_on_signals():
+        try:
+            from genlab.command_line import composition_error
 
-    problem = composition_error(sys.argv[1:])
-    if problem:
-        print(f"genlab: error: {problem}", file=sys.stderr)
-        sys.exit(2)
-    main()
+            problem = composition_error(sys.argv[1:])
+            if problem:
+                print(f"genlab: error: {problem}", file=sys.stderr)
+                sys.exit(2)
+            main()
+        except Stopped as stop:
+            print(stopped_message(stop, sys.argv[1:]), file=sys.stderr)
+            sys.exit(stop.exit_status)
+
+
+def stopped_message(stop: Stopped, argv: list[str]) -> str:
+    """One line for a run (how to continue it, where it can be); for a sweep, one more line
+    per unfinished job with the command that finishes it (genlab.sweeps.continuation)."""
+    from genlab.checkpoint import CHECKPOINT_NAME
+    from genlab.command_line import quoted_value
+
+    if "-m" in argv or "--multirun" in argv:
+        from genlab.sweeps.continuation import unfinished_jobs
+
+        commands = unfinished_jobs(argv)
+        lines = [f"genlab: sweep stopped by {stop.signal_name}; {len(commands)} unfinished jobs, each finished by:" if commands
+                 else f"genlab: sweep stopped by {stop.signal_name}; every job had finished"]
+        return "\n".join([*lines, *commands])
+    if stop.step is not None:
+        again = f"continue with the same command and resume=true (or ckpt_path={quoted_value(stop.checkpoint)})" if stop.checkpoint else ""
+        return f"genlab: stopped by {stop.signal_name} after step {stop.step}; checkpoint written to {stop.checkpoint}; {again}"
+    run_dir = getattr(stop, "run_dir", None)
+    if run_dir is not None and (run_dir / CHECKPOINT_NAME).is_file():
+        return (f"genlab: stopped by {stop.signal_name} while finishing {run_dir}; its checkpoint is written: "
+                f"finish it with the same command and ckpt_path={quoted_value(run_dir / CHECKPOINT_NAME)}")
+    where = f" in {run_dir}" if run_dir is not None else " at start-up"
+    return f"genlab: stopped by {stop.signal_name}{where}, before anything was written to continue from; run the command again"
 
 
 if __name__ == "__main__":

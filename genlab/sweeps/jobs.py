@@ -4,7 +4,8 @@
 `.hydra/hydra.yaml` (its number), `.hydra/overrides.yaml`, `.hydra/config.yaml`, and
 `metrics.json` once it finished. `status.json`, written by the SweepSummary callback,
 records a failure and its error; without it a job is `completed` when it has
-metrics.json and `failed` otherwise (a crash, a kill, or a job still running).
+metrics.json and `failed` otherwise (a crash, a kill, or a job still running). A job
+whose metrics.json exists but cannot be read is `unreadable`, whatever status.json says.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Job:
     num: int
     folder: Path
     overrides: dict[str, str]  # key -> value, as typed on the command line
-    status: str  # completed or failed
+    status: str  # completed, failed, or unreadable (metrics.json exists but cannot be read)
     error: str
     metrics: dict
     figure: str  # the file of the job that grid.png shows (sweep_figure)
@@ -64,10 +65,12 @@ def read_job(folder: Path) -> Job:
     hydra = OmegaConf.load(folder / ".hydra" / "hydra.yaml")
     config = OmegaConf.load(folder / ".hydra" / "config.yaml")
     overrides = {o.key_or_group: o.get_value_element_as_str() for o in _parse(list(OmegaConf.load(folder / ".hydra" / "overrides.yaml")))}
-    metrics = _json(folder / "metrics.json")
+    metrics, unreadable = _metrics(folder / "metrics.json")
     recorded = _json(folder / STATUS_NAME)
     status = recorded.get("status") or ("completed" if metrics else "failed")
     error = recorded.get("error") or ("" if metrics else "no metrics.json (stopped, killed, or still running)")
+    if unreadable:
+        status, error = "unreadable", unreadable
     try:
         path, value = optimized_metric(metrics, config.get("optimized_metric")) if metrics else (config.get("optimized_metric"), None)
     except ConfigError:
@@ -87,6 +90,17 @@ def _parse(overrides: list[str]):
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     return OverridesParser.create().parse_overrides(overrides)
+
+
+def _metrics(path: Path) -> tuple[dict, str]:
+    """metrics.json and "" when it is missing or sound; {} and why when it cannot be read."""
+    if not path.is_file():
+        return {}, ""
+    try:
+        metrics = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return {}, f"metrics.json is unreadable ({' '.join(str(error).split())})"
+    return (metrics, "") if isinstance(metrics, dict) else ({}, "metrics.json is unreadable (not a JSON object)")
 
 
 def _json(path: Path) -> dict:

@@ -36,7 +36,7 @@ def brief(sweep: Sweep) -> str:
     lines = [sweep.command]
     for job in sweep.jobs:
         if job.status != "completed":
-            outcome = f"failed     {job.error[:100]}"
+            outcome = f"{job.status:<10} {job.error[:100]}"
         else:
             metric = f"{job.metric_path} {job.metric_value:.4g}" if job.metric_value is not None else ""
             outcome = f"completed  {metric}  {seconds_text(job.seconds)}"

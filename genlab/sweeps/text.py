@@ -28,7 +28,7 @@ def seconds_text(seconds: float | None) -> str:
 def progress_line(job: Job, keys: list[str]) -> str:
     """`[sweep] job 3 model.hidden=32: completed, test_log_likelihood -2.61, 12.3 s`."""
     if job.status != "completed":
-        return f"[sweep] job {job.num} {label(job, keys)}: failed: {job.error}"
+        return f"[sweep] job {job.num} {label(job, keys)}: {job.status}: {job.error}"
     metric = f", {job.metric_path} {job.metric_value:.4g}" if job.metric_value is not None else ""
     seconds = f", {seconds_text(job.seconds)}" if job.seconds is not None else ""
     return f"[sweep] job {job.num} {label(job, keys)}: completed{metric}{seconds}"

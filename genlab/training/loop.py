@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +26,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_jsonl
 from genlab.errors import ConfigError, check_choice, check_positive
+from genlab.stopping import Stopped, signals_caught
 from genlab.training.precision import PRECISIONS, resolve_precision
 
 log = logging.getLogger("genlab")
@@ -80,13 +78,11 @@ class TrainerSettings:
         return {round(i * self.max_steps / (self.n_snapshots - 1)) for i in range(self.n_snapshots)}
 
 
-class TrainingInterrupted(Exception):
+class TrainingInterrupted(Stopped):
     """SIGINT or SIGTERM arrived; a checkpoint of the last finished step was written."""
 
     def __init__(self, signal_name: str, step: int, checkpoint: Path | None):
-        self.signal_name, self.step, self.checkpoint = signal_name, step, checkpoint
-        where = f"checkpoint written to {checkpoint}" if checkpoint else "no checkpoint (no run folder)"
-        super().__init__(f"{signal_name} at step {step}: {where}")
+        super().__init__(signal_name, step, checkpoint)
 
 
 class TrainingDiverged(RuntimeError):
@@ -165,7 +161,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     progress = settings.progress
     bar = tqdm(total=settings.max_steps, initial=step, unit="step", desc=model.label, dynamic_ncols=True,
                disable=None if progress is None else not progress)
-    with bar, _signals_caught() as caught, logging_redirect_tqdm():
+    with bar, signals_caught() as caught, logging_redirect_tqdm():
         started = time.perf_counter()
         while step < settings.max_steps:
             if settings.lr_schedule != "constant":
@@ -208,22 +204,3 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
         write_checkpoint(step)  # e.g. a resumed run that was already at max_steps: its folder still gets one
     history["train_seconds"] = train_seconds
     return history
-
-
-@contextmanager
-def _signals_caught():
-    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
-    caught: list[str] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield caught
-        return
-
-    def handler(signum, frame):
-        caught.append(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield caught
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
