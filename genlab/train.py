@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from genlab.errors import ConfigError, check_positive, config_key
 from genlab.folders import register_resolver, remove_if_created_here
+from genlab.limits import check_seed, check_sizes
 from genlab.stopping import Stopped, stop_on_signals
 
 log = logging.getLogger("genlab")
@@ -38,8 +39,7 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     from genlab.training.trained import train_and_write
     from genlab.training.resume import find_checkpoint
 
-    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
-        raise ConfigError(f"seed must be an integer (got {cfg.seed!r})")
+    check_seed(cfg.seed)
     check_positive("n_fresh", cfg.n_fresh, integer=True)
     check_positive("n_eval", cfg.n_eval, integer=True)
     with config_key(""):
@@ -47,6 +47,7 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     torch.manual_seed(cfg.seed)
     if cfg.get("figure") is not None:
         return draw_figure(cfg, device, run_dir)
+    check_sizes(cfg, device)  # sizes that cannot fit in memory: refused before anything is built
     with config_key("data."):
         data = instantiate(cfg.data)
     with config_key("model."):

@@ -47,6 +47,8 @@ class AdversarialModel(TrainedModel):
             sampling (0 turns it off; the raw generator is always reported too).
     """
 
+    abstract = True  # a base for models, not a model: genlab.models.registry skips it
+
     has_log_prob = False
     spectral_norm = False
 
@@ -55,7 +57,7 @@ class AdversarialModel(TrainedModel):
         self.prior = LatentPrior(latent_dim, latent)
         self.arch = check_choice("arch", arch, ARCHITECTURES)
         self.hidden, self.depth, self.activation = check_architecture(hidden, depth, activation)
-        self.critic_hidden = self.hidden if critic_hidden is None else check_architecture(critic_hidden, depth, activation)[0]
+        self.critic_hidden = self.hidden if critic_hidden is None else check_architecture(critic_hidden, depth, activation, "critic_hidden")[0]
         if batch_norm not in (True, False):
             raise ConfigError(f"batch_norm must be true or false (got {batch_norm!r})")
         self.batch_norm = batch_norm

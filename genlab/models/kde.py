@@ -19,6 +19,7 @@ from genlab.models.base import GenerativeModel
 BANDWIDTH_RULES = ("scott", "silverman", "cv")
 LN_2 = math.log(2)
 LOG2_E = 1 / LN_2
+LN_FLOAT64_MAX = math.log(torch.finfo(torch.float64).max)
 
 
 class KDE(GenerativeModel):
@@ -26,7 +27,8 @@ class KDE(GenerativeModel):
 
     Args:
         kernel: one of gaussian, epanechnikov, tophat, exponential, linear (default gaussian).
-        bandwidth: a positive number h (isotropic kernel of scale h, as scikit-learn);
+        bandwidth: a positive number h (isotropic kernel of scale h, as scikit-learn; fit
+            refuses an h the data's float type cannot compute with, naming the range it allows);
             "scott" or "silverman": scipy's rules, a kernel shaped like the data's
             covariance, B B^T = factor^2 Cov(x) with factor n^(-1/(d+4)) (Scott) or
             (n (d+2) / 4)^(-1/(d+4)) (Silverman); "cv": the isotropic h of `cv_grid`
@@ -53,6 +55,11 @@ class KDE(GenerativeModel):
                 raise ConfigError(
                     f"bandwidth must be a positive number or one of {', '.join(BANDWIDTH_RULES)} (got {bandwidth!r})"
                 ) from None
+            if not abs(math.log(bandwidth)) < LN_FLOAT64_MAX:  # fit checks h^d and h^-d for the data's d
+                raise ConfigError(
+                    f"bandwidth must be from {math.exp(-LN_FLOAT64_MAX):.3g} to {math.exp(LN_FLOAT64_MAX):.3g}, "
+                    f"so that the kernel's normaliser 1/bandwidth is a float64 number (got {bandwidth!r})"
+                )
         self.bandwidth = bandwidth
         self.cv_grid = check_positive("cv_grid", cv_grid, integer=True)
         self.cv_folds = check_positive("cv_folds", cv_folds, integer=True)
@@ -72,6 +79,7 @@ class KDE(GenerativeModel):
             self.bandwidth_, self.bandwidth_matrix_ = factor, factor * scale
         else:
             h = self._cross_validate(x) if self.bandwidth == "cv" else float(self.bandwidth)
+            _check_bandwidth(h, x, self.kernel)
             self.bandwidth_ = h
             self.bandwidth_matrix_ = h * torch.eye(d, dtype=x.dtype, device=x.device)
         self.reference_ = x
@@ -150,6 +158,45 @@ class KDE(GenerativeModel):
         return n * d + 1 + shape
 
 
+def _check_bandwidth(h: float, x: torch.Tensor, kernel: str) -> None:
+    """Refuse an isotropic h that this data cannot be computed with, naming the limit it
+    crosses: the normaliser h^-d must be a float64 number (plots exponentiate the density);
+    B = h I is kept in the data's dtype (a zero there makes B singular: NaN everywhere); the
+    kernels square distances in bandwidths in their working dtype (an overflow there turns
+    into inf - inf = NaN); samples x + h u must stay finite in the data's dtype."""
+    d = x.shape[1]
+    work = torch.float64 if kernel in kernels.COMPACT else x.dtype
+    data_type, work_type = torch.finfo(x.dtype), torch.finfo(work)
+    span = (x.max(0).values - x.min(0).values).double().norm().item()
+    # |u| of any draw is below reach: an exponential radius sums d terms -log(max(v, tiny)), a Gaussian's is far shorter.
+    reach = 1.0 if kernel in kernels.COMPACT else -d * math.log(data_type.tiny)
+    lows = [
+        (math.exp(-LN_FLOAT64_MAX / d), f"the kernel's normaliser h^-{d} overflows float64"),
+        (data_type.tiny, f"h underflows {_name(x.dtype)}, the type of the bandwidth matrix h I"),
+        (_base2_scale(kernel) * span / math.sqrt(work_type.max), f"the data's squared distances in bandwidths overflow {_name(work)}"),
+    ]
+    highs = [
+        (math.exp(LN_FLOAT64_MAX / d), f"the kernel's normaliser h^-{d} underflows float64"),
+        ((data_type.max - x.abs().max().item()) / reach, f"samples x + h u (|u| up to {reach:.3g}) overflow {_name(x.dtype)}"),
+    ]
+    (low, below), (high, above) = max(lows), min(highs)
+    if not low <= h <= high:
+        why = f"below {low:.3g} {below}" if h < low else f"above {high:.3g} {above}"
+        raise ConfigError(f"bandwidth must be from {low:.3g} to {high:.3g} for this data ({d}D, {_name(x.dtype)}) (got {h!r}): {why}")
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _base2_scale(kernel: str) -> float:
+    """The factor on kernel coordinates that makes the squared distance (gaussian) or the
+    distance (exponential) the base-2 exponent of `_log_kernel_sum`; 1 for compact kernels."""
+    if kernel in kernels.COMPACT:
+        return 1.0
+    return math.sqrt(LOG2_E / 2) if kernel == "gaussian" else LOG2_E
+
+
 def _covariance_cholesky(x: torch.Tensor) -> torch.Tensor:
     if len(x) < 2:
         raise ConfigError("a bandwidth rule needs at least 2 points; give model.bandwidth a number")
@@ -192,7 +239,7 @@ def _log_kernel_sum(q, ref_t, kernel):
     which is 1 after the shift.
     """
     floor = -120.0 if q.dtype == torch.float32 else -1000.0
-    scale = math.sqrt(LOG2_E / 2) if kernel == "gaussian" else LOG2_E
+    scale = _base2_scale(kernel)
     q, ref_t = q * scale, ref_t * scale
     n_ref = ref_t.shape[1]
     rows_per_block = max(8, min(256, 2**19 // max(n_ref, 1)))  # a block of about 2 MB stays in cache

@@ -99,16 +99,17 @@ class LatentPrior:
         return torch.rand(n, self.dim, device=device, generator=generator).mul_(2).sub_(1)
 
 
-def check_architecture(hidden, depth, activation) -> tuple:
+def check_architecture(hidden, depth, activation, name: str = "hidden") -> tuple:
     """Validate the capacity keys shared by every MLP (depth 0 is a linear map);
-    `hidden` is a width (with `depth` layers) or a list of widths (depth then unused)."""
+    `hidden` is a width (with `depth` layers) or a list of widths (depth then unused),
+    reported as `name` (critic_hidden for the critic's own widths)."""
     if hasattr(hidden, "__iter__") and not isinstance(hidden, str):  # a list, tuple or OmegaConf ListConfig
         widths = list(hidden)
         if not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths):
-            raise ConfigError(f"hidden must be a positive integer or a list of them, the layers' widths (got {widths!r})")
+            raise ConfigError(f"{name} must be a positive integer or a list of them, the layers' widths (got {widths!r})")
         hidden = tuple(widths)
     else:
-        hidden = check_positive("hidden", hidden, integer=True)
+        hidden = check_positive(name, hidden, integer=True)
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ConfigError(f"depth must be an integer >= 0, the number of hidden layers (got {depth!r})")
     return hidden, depth, check_choice("activation", activation, ACTIVATIONS)
