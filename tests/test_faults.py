@@ -27,17 +27,21 @@ def temporary_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("moment,target,args", [
-    ("start-up", "genlab.command_line:composition_error", KDE),
-    ("data", "genlab.data.base:Dataset.sample", KDE),
-    ("before the loop", "genlab.training.trained:PointReport", [*WGAN, "trainer.max_steps=20"]),
-    ("evaluation", "genlab.training.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
-    ("figures", "genlab.training.fit:plot_density", KDE),
-    ("checkpoint write", "torch:save", KDE),
-    ("training checkpoint write", "torch:save", [*WGAN, "trainer.max_steps=40", "trainer.checkpoint_every=20"]),
-])
-@pytest.mark.parametrize("signal_name,status", [("SIGTERM", 143), ("SIGINT", 130)])
-def test_a_signal_at_any_moment_ends_in_one_line_and_leaves_no_temporary_file(tmp_path, moment, target, args, signal_name, status):
+MOMENTS = {
+    "start-up": ("genlab.command_line:composition_error", KDE),
+    "data": ("genlab.data.base:Dataset.sample", KDE),
+    "before the loop": ("genlab.training.trained:PointReport", [*WGAN, "trainer.max_steps=20"]),
+    "evaluation": ("genlab.training.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
+    "figures": ("genlab.training.fit:plot_density", KDE),
+    "checkpoint write": ("torch:save", KDE),
+    "training checkpoint write": ("torch:save", [*WGAN, "trainer.max_steps=40", "trainer.checkpoint_every=20"]),
+}
+CASES = [("SIGTERM", 143, moment) for moment in MOMENTS] + [("SIGINT", 130, moment) for moment in ("start-up", "figures", "checkpoint write")]
+
+
+@pytest.mark.parametrize("signal_name,status,moment", CASES)
+def test_a_signal_at_any_moment_ends_in_one_line_and_leaves_no_temporary_file(tmp_path, signal_name, status, moment):
+    target, args = MOMENTS[moment]
     result = injected(tmp_path, target, signal_name, *args)
     assert result.returncode == status, result.stderr
     (line,) = result.stderr.strip().splitlines()
