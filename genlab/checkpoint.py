@@ -100,6 +100,14 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     return state
 
 
+def can_continue(path: Path) -> bool:
+    """Whether `path` is a readable checkpoint with training state, one a run continues (gan/wgan/vae)."""
+    try:
+        return Path(path).is_file() and "training" in load_checkpoint(path)
+    except ConfigError:
+        return False
+
+
 def _check_intact(path: Path) -> None:
     """torch writes a checkpoint as a zip with a CRC-32 per entry, which torch.load never checks."""
     import zipfile

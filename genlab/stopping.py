@@ -23,7 +23,10 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Stopped(BaseException):
-    """A signal stopped genlab; `step` and `checkpoint` when training had a checkpoint to show."""
+    """A signal stopped genlab; `step` and `checkpoint` when training had a checkpoint to show,
+    `run_dir` once the run's folder is known (genlab.train.main sets it)."""
+
+    run_dir: Path | None = None
 
     def __init__(self, signal_name: str, step: int | None = None, checkpoint: Path | None = None):
         self.signal_name, self.step, self.checkpoint = signal_name, step, checkpoint

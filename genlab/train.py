@@ -157,14 +157,18 @@ def cli() -> None:
                 sys.exit(2)
             main()
         except Stopped as stop:
-            print(stopped_message(stop, sys.argv[1:]), file=sys.stderr)
+            try:
+                message = stopped_message(stop, sys.argv[1:])
+            except Stopped:  # a second signal while the message is put together
+                message = f"genlab: {stop}"
+            print(message, file=sys.stderr)
             sys.exit(stop.exit_status)
 
 
 def stopped_message(stop: Stopped, argv: list[str]) -> str:
     """One line for a run (how to continue it, where it can be); for a sweep, one more line
     per unfinished job with the command that finishes it (genlab.sweeps.continuation)."""
-    from genlab.checkpoint import CHECKPOINT_NAME
+    from genlab.checkpoint import CHECKPOINT_NAME, can_continue
     from genlab.command_line import quoted_value
 
     if "-m" in argv or "--multirun" in argv:
@@ -177,8 +181,8 @@ def stopped_message(stop: Stopped, argv: list[str]) -> str:
     if stop.step is not None:
         again = f"continue with the same command and resume=true (or ckpt_path={quoted_value(stop.checkpoint)})" if stop.checkpoint else ""
         return f"genlab: stopped by {stop.signal_name} after step {stop.step}; checkpoint written to {stop.checkpoint}; {again}"
-    run_dir = getattr(stop, "run_dir", None)
-    if run_dir is not None and (run_dir / CHECKPOINT_NAME).is_file():
+    run_dir = stop.run_dir
+    if run_dir is not None and can_continue(run_dir / CHECKPOINT_NAME):
         return (f"genlab: stopped by {stop.signal_name} while finishing {run_dir}; its checkpoint is written: "
                 f"finish it with the same command and ckpt_path={quoted_value(run_dir / CHECKPOINT_NAME)}")
     where = f" in {run_dir}" if run_dir is not None else " at start-up"

@@ -34,6 +34,7 @@ MOMENTS = {
     "evaluation": ("genlab.training.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
     "figures": ("genlab.training.fit:plot_density", KDE),
     "checkpoint write": ("torch:save", KDE),
+    "metrics.json": ("genlab.training.fit:write_json", KDE),
     "training checkpoint write": ("torch:save", [*WGAN, "trainer.max_steps=40", "trainer.checkpoint_every=20"]),
 }
 CASES = [("SIGTERM", 143, moment) for moment in MOMENTS] + [("SIGINT", 130, moment) for moment in ("start-up", "figures", "checkpoint write")]
@@ -52,6 +53,8 @@ def test_a_signal_at_any_moment_ends_in_one_line_and_leaves_no_temporary_file(tm
         assert f"finish it with the same command and ckpt_path={run_dir / 'checkpoint.pt'}" in line
         finished = run_cli(*WGAN, "trainer.max_steps=20", f"ckpt_path={run_dir}", cwd=tmp_path)
         assert finished.returncode == 0, finished.stderr
+    if moment == "metrics.json":  # a kde's checkpoint holds no training to continue: it is fitted again
+        assert line.endswith("before anything was written to continue from; run the command again")
     if moment == "training checkpoint write":  # the step-20 checkpoint was written; the step-40 write was stopped
         (run_dir,) = (tmp_path / "outputs" / "runs").iterdir()
         assert load_checkpoint(run_dir / "checkpoint.pt")["step"] == 20

@@ -11,9 +11,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from genlab.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from genlab.checkpoint import CHECKPOINT_NAME, can_continue
 from genlab.command_line import quoted_value
-from genlab.errors import ConfigError
 from genlab.folders import created_folders
 
 
@@ -41,7 +40,7 @@ def unfinished_jobs(argv: list[str]) -> list[str]:
         path = started.get(number)
         if path is not None and (path / "metrics.json").is_file():
             continue
-        extra = [f"ckpt_path={quoted_value(path / CHECKPOINT_NAME)}"] if path is not None and _continues(path / CHECKPOINT_NAME) else []
+        extra = [f"ckpt_path={quoted_value(path / CHECKPOINT_NAME)}"] if path is not None and can_continue(path / CHECKPOINT_NAME) else []
         commands.append(" ".join(["genlab", *map(shlex.quote, [*job, *extra])]))
     return commands
 
@@ -75,14 +74,6 @@ def planned_jobs(overrides: list[str]) -> list[list[str]] | None:
     except Exception:  # noqa: BLE001 - what cannot be planned is reported from the started jobs alone
         return None
     return [list(job) for batch in batches for job in batch]
-
-
-def _continues(path: Path) -> bool:
-    """A checkpoint that a run can continue from: readable, with training state (gan/wgan/vae)."""
-    try:
-        return path.is_file() and "training" in load_checkpoint(path)
-    except ConfigError:
-        return False
 
 
 def _is_hydra(override: str) -> bool:
