@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
+
+from genlab.metrics.standard_error import standard_error
 
 
 def likelihood_metrics(model, data, n_fresh: int = 10_000) -> dict:
@@ -20,7 +20,7 @@ def likelihood_metrics(model, data, n_fresh: int = 10_000) -> dict:
         test = _as_cpu(model.log_prob(data.test))
         out["train_log_likelihood"] = train.mean().item()
         out["test_log_likelihood"] = test.mean().item()
-        out["test_log_likelihood_standard_error"] = _standard_error(test)
+        out["test_log_likelihood_standard_error"] = standard_error(test)
         out["test_points_outside_support"] = int(torch.isneginf(test).sum())
     if data.has_density:
         out["true_test_log_likelihood"] = _as_cpu(data.log_prob(data.test)).mean().item()
@@ -28,16 +28,10 @@ def likelihood_metrics(model, data, n_fresh: int = 10_000) -> dict:
             fresh = data.sample(n_fresh)
             gap = _as_cpu(data.log_prob(fresh)) - _as_cpu(model.log_prob(fresh))
             out["kl_estimate"] = gap.mean().item()
-            out["kl_standard_error"] = _standard_error(gap)
+            out["kl_standard_error"] = standard_error(gap)
             out["kl_fresh_samples"] = int(n_fresh)
     return out
 
 
 def _as_cpu(values: torch.Tensor) -> torch.Tensor:
     return values.detach().double().cpu()
-
-
-def _standard_error(values: torch.Tensor) -> float:
-    if not torch.isfinite(values).all():
-        return math.nan
-    return (values.std() / math.sqrt(len(values))).item()

@@ -21,6 +21,7 @@ import math
 import torch
 
 from genlab.errors import ConfigError, check_finite_tensor, check_positive
+from genlab.metrics.standard_error import standard_error
 
 SIGMAS = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())  # parzen_ll.py's default grid
 N_CENTRES = 10_000  # parzen_ll.py draws 10,000 samples
@@ -112,10 +113,6 @@ def parzen_reference(train: torch.Tensor, validation: torch.Tensor, test: torch.
     return {"ceiling": parzen_report(real, validation, test), "floor": parzen_report(noise, validation, test)}
 
 
-def standard_error(values: torch.Tensor) -> float:
-    """std / sqrt(n), with numpy's default std (divide by n), as in parzen_ll.py."""
-    values = values.double()
-    return (values.std(correction=0) / math.sqrt(len(values))).item()
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import math
 import torch
 
 from genlab.errors import ConfigError, check_positive
+from genlab.metrics.standard_error import standard_error
 from genlab.models.base import GenerativeModel
 from genlab.models.kde import KDE
 
@@ -112,7 +113,7 @@ def kde_test_log_likelihood(samples: torch.Tensor, test: torch.Tensor) -> dict:
     samples = _points(samples, "samples")
     test = _same_space(samples, _points(test, "test"))
     values = kde_of_samples(samples).log_prob(test).double().cpu()
-    return {"mean": values.mean().item(), "standard_error": _standard_error(values)}
+    return {"mean": values.mean().item(), "standard_error": standard_error(values)}
 
 
 def true_log_density(data, samples: torch.Tensor) -> dict:
@@ -250,9 +251,3 @@ def _w1_sorted_rows(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     cdf_x = torch.searchsorted(xs.contiguous(), left, right=True).to(torch.float64) / xs.shape[1]
     cdf_y = torch.searchsorted(ys.contiguous(), left, right=True).to(torch.float64) / ys.shape[1]
     return ((cdf_x - cdf_y).abs() * merged.diff(dim=1)).sum(1)
-
-
-def _standard_error(values: torch.Tensor) -> float:
-    if len(values) < 2 or not torch.isfinite(values).all():
-        return math.nan
-    return (values.std() / math.sqrt(len(values))).item()

@@ -26,7 +26,7 @@ class GMM(GenerativeModel):
     """Gaussian mixture model, fitted by EM.
 
     Args:
-        n_components: number of Gaussians K (default 1).
+        n_components: number of Gaussians K (default 3, as conf/model/gmm.yaml).
         covariance_type: full, diag, spherical or tied (default full), as scikit-learn.
         init: how EM starts (default kmeans++): "kmeans++" picks K centres by
             k-means++ seeding and "random_from_data" K distinct data points; both
@@ -52,7 +52,7 @@ class GMM(GenerativeModel):
 
     def __init__(
         self,
-        n_components: int = 1,
+        n_components: int = 3,
         covariance_type: str = "full",
         init: str = "kmeans++",
         n_init: int = 1,

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from genlab.errors import ConfigError, check_positive
-from genlab.metrics.parzen import parzen_report, select_sigma, standard_error
+from genlab.metrics.parzen import parzen_report, select_sigma
+from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots, plot_latent_manifold, plot_reconstructions
 from genlab.plots.training import plot_training
 from genlab.training.references import classifier_report, domain_classifier, grey_mnist, image_references
