@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 
 def load_run(path, device: str = "cpu", model_class: type | None = None):
-    """(model, config) of a finished run folder or checkpoint file; see genlab.checkpoint.
+    """(model, config) of a finished run folder or checkpoint file; see genlab.run.load.
     The model's class is one of genlab's own, named by the run's config, or `model_class`."""
-    from genlab.checkpoint import load_run as _load_run
+    from genlab.run.load import load_run as _load_run
 
     return _load_run(path, device, model_class)
 

@@ -35,9 +35,9 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
 
     from genlab.models.trained import TrainedModel
     from genlab.sampling import sampler_from_config
-    from genlab.training.fit import fit_and_write
-    from genlab.training.trained import train_and_write
-    from genlab.training.resume import find_checkpoint
+    from genlab.run.fit import fit_and_write
+    from genlab.run.train import train_and_write
+    from genlab.run.resume import find_checkpoint
 
     check_seed(cfg.seed)
     check_positive("n_fresh", cfg.n_fresh, integer=True)
@@ -81,7 +81,7 @@ def main(cfg: DictConfig) -> float | None:
     from hydra.types import RunMode
 
     from genlab.sweeps.objective import check_path, optimized_metric
-    from genlab.training.loop import TrainingDiverged
+    from genlab.engine.loop import TrainingDiverged
 
     hydra_config = HydraConfig.get()
     run_dir = Path(hydra_config.runtime.output_dir)
@@ -115,7 +115,7 @@ def draw_figure(cfg: DictConfig, device, run_dir: Path) -> dict:
     `figure._target_` draws into run_dir and returns its numbers, written to metrics.json."""
     from hydra.utils import instantiate
 
-    from genlab.checkpoint import write_json
+    from genlab.io import write_json
 
     with config_key("figure."):
         draw = instantiate(cfg.figure, _partial_=True)
@@ -168,7 +168,7 @@ def cli() -> None:
 def stopped_message(stop: Stopped, argv: list[str]) -> str:
     """One line for a run (how to continue it, where it can be); for a sweep, one more line
     per unfinished job with the command that finishes it (genlab.sweeps.continuation)."""
-    from genlab.checkpoint import CHECKPOINT_NAME, can_continue
+    from genlab.engine.checkpoint import CHECKPOINT_NAME, can_continue
     from genlab.command_line import quoted_value
 
     if "-m" in argv or "--multirun" in argv:

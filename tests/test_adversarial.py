@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch.nn.functional import logsigmoid
 
-from genlab.checkpoint import load_checkpoint
+from genlab.engine.checkpoint import load_checkpoint
 from genlab.data import Moons, RingOfGaussians
 from genlab.errors import ConfigError
 from genlab.models import GAN, VAE, WGAN
-from genlab.training.loop import TrainerSettings, TrainingDiverged, train
+from genlab.engine.loop import TrainerSettings, TrainingDiverged, train
 
 SMALL = dict(hidden=32, depth=2, batch_size=64)
 

@@ -48,7 +48,7 @@ def build(cls, dim, **kwargs):
 
 
 def history(model_kind: str, with_raw: bool, quality: str) -> dict:
-    """A history shaped like `genlab.training.loop.train`'s, with made-up numbers."""
+    """A history shaped like `genlab.engine.loop.train`'s, with made-up numbers."""
     losses = []
     for i, step in enumerate((50, 100, 150, 200)):
         row = {"step": step, "critic_loss": 1.3 - 0.1 * i, "generator_loss": 0.7 + 0.05 * i}

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import genlab
-from genlab.checkpoint import load_checkpoint
+from genlab.engine.checkpoint import load_checkpoint
 from genlab.errors import ConfigError
 from genlab.train import run
 from helpers import GENLAB, compose_config, run_cli

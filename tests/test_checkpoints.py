@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import genlab
-from genlab.checkpoint import load_checkpoint, save_checkpoint
+from genlab.engine.checkpoint import load_checkpoint, save_checkpoint
 from genlab.errors import CheckpointError, ConfigError
 from genlab.models import GAN, KDE, WGAN
 from genlab.train import run
@@ -52,7 +52,7 @@ def test_a_hostile_target_in_a_checkpoint_runs_nothing(tmp_path):
     ({"_target_": "genlab.models.KDE", "bandwidth": {"_target_": "os.system", "command": "touch pwned"}}, r"holds model\.bandwidth\._target_"),
     ({"_target_": "genlab.models.KDE", "_partial_": True}, r"holds model\._partial_"),
     ({"_target_": "genlab.models.KDE", "kernel": "gaussian", "cv_grid": [{"_args_": ["x"]}]}, r"holds model\.cv_grid\[0\]\._args_"),
-    ({"_target_": "genlab.checkpoint.KDE"}, r"not one of genlab's models"),
+    ({"_target_": "genlab.run.load.KDE"}, r"not one of genlab's models"),
     ({"_target_": "genlab.models.KDE", "shell": "rm -rf /"}, r"do not fit KDE"),
     ({"_target_": "genlab.models.KDE", "bandwidth": -1}, r"model\.bandwidth must be a positive number"),
 ])

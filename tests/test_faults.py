@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from genlab.checkpoint import load_checkpoint
+from genlab.engine.checkpoint import load_checkpoint
 from helpers import run_cli
 
 INJECT = [sys.executable, str(Path(__file__).with_name("inject.py"))]
@@ -30,11 +30,11 @@ def temporary_files(folder: Path) -> list[Path]:
 MOMENTS = {
     "start-up": ("genlab.command_line:composition_error", KDE),
     "data": ("genlab.data.base:Dataset.sample", KDE),
-    "before the loop": ("genlab.training.trained:PointReport", [*WGAN, "trainer.max_steps=20"]),
-    "evaluation": ("genlab.training.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
-    "figures": ("genlab.training.fit:plot_density", KDE),
+    "before the loop": ("genlab.run.train:PointReport", [*WGAN, "trainer.max_steps=20"]),
+    "evaluation": ("genlab.evaluation.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
+    "figures": ("genlab.run.fit:plot_density", KDE),
     "checkpoint write": ("torch:save", KDE),
-    "metrics.json": ("genlab.training.fit:write_json", KDE),
+    "metrics.json": ("genlab.run.fit:write_json", KDE),
     "training checkpoint write": ("torch:save", [*WGAN, "trainer.max_steps=40", "trainer.checkpoint_every=20"]),
 }
 CASES = [("SIGTERM", 143, moment) for moment in MOMENTS] + [("SIGINT", 130, moment) for moment in ("start-up", "figures", "checkpoint write")]

@@ -11,7 +11,7 @@ import genlab
 from genlab.errors import ConfigError
 from genlab.metrics.classifier import ClassifierConfig
 from genlab.train import run
-from genlab.training import references
+from genlab.evaluation import references
 from helpers import compose_config, run_cli
 
 SMALL = ["data.n_train=2000", "n_eval=300", "image_eval.n_test=300", "trainer.log_every=10"]

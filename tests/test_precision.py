@@ -8,8 +8,8 @@ import torch
 from genlab.data import Moons
 from genlab.errors import ConfigError
 from genlab.models import GAN, VAE, WGAN
-from genlab.training.loop import TrainerSettings, train
-from genlab.training.precision import native_bf16, resolve_precision
+from genlab.engine.loop import TrainerSettings, train
+from genlab.engine.precision import native_bf16, resolve_precision
 
 SMALL = {"hidden": 16, "depth": 2, "batch_size": 64}
 

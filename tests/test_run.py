@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import genlab
-from genlab.checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from genlab.io import atomic_write
+from genlab.engine.checkpoint import load_checkpoint, save_checkpoint
 from genlab.errors import ConfigError
 from genlab.models import KDE
 from genlab.train import run

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoint import atomic_write
+from genlab.io import atomic_write
 from genlab.data.base import Dataset
 from genlab.errors import ConfigError, check_choice
 

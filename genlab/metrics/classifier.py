@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from genlab.checkpoint import atomic_write
+from genlab.io import atomic_write
 from genlab.errors import ConfigError, check_finite_tensor, check_positive
 
 FORMAT = "genlab-classifier-1"

@@ -2,7 +2,7 @@
 prior, the optimizers and an exponential moving average of the generator's weights.
 
 The two models differ only in their losses (and WGAN's Lipschitz constraint); the
-alternating loop that trains both lives in `genlab.training.loop`.
+alternating loop that trains both lives in `genlab.engine.loop`.
 """
 
 from __future__ import annotations

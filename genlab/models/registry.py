@@ -1,6 +1,6 @@
 """genlab's own model classes, found by looking through the modules of genlab.models.
 
-They are the only classes a checkpoint may name (genlab.checkpoint.build_model): a file
+They are the only classes a checkpoint may name (genlab.run.load.build_model): a file
 from a stranger chooses among them and nothing else. A model added as a new file in
 genlab/models/ is found here with no table to edit; bases marked `abstract = True` in
 their own class body are skipped.

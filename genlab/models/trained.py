@@ -12,7 +12,7 @@ import torch
 
 from genlab.errors import ConfigError
 from genlab.models.base import GenerativeModel
-from genlab.training.precision import autocast
+from genlab.engine.precision import autocast
 
 
 class TrainedModel(GenerativeModel):
@@ -41,12 +41,12 @@ class TrainedModel(GenerativeModel):
 
     def autocast(self):
         """The context for a training step's forward passes: bf16 autocast when
-        `precision` is bf16 (see genlab.training.precision), else nothing."""
+        `precision` is bf16 (see genlab.engine.precision), else nothing."""
         return autocast(self.device, self.precision)
 
     def fit(self, x: torch.Tensor, **trainer) -> "TrainedModel":
         """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g. max_steps."""
-        from genlab.training.loop import TrainerSettings, train
+        from genlab.engine.loop import TrainerSettings, train
 
         x = self._as_points(x)
         if not self.is_fitted:

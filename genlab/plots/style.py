@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a screen
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genlab.checkpoint import atomic_write  # noqa: E402
+from genlab.io import atomic_write  # noqa: E402
 
 RC = {
     "figure.dpi": 110,

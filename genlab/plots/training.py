@@ -24,7 +24,7 @@ PENALTY_COLOR = style.REFERENCE_COLOR
 
 
 def plot_training(history: dict, model, path: Path) -> Path | None:
-    """Write training.png from `history` as `genlab.training.loop.train` returns it
+    """Write training.png from `history` as `genlab.engine.loop.train` returns it
     (None when no losses were logged)."""
     losses = history.get("losses") or []
     if not losses:

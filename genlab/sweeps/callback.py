@@ -34,7 +34,7 @@ class SweepSummary(Callback):
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:
             return
-        from genlab.checkpoint import atomic_write
+        from genlab.io import atomic_write
         from genlab.sweeps.jobs import STATUS_NAME
 
         folder = Path(config.hydra.runtime.output_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from genlab.checkpoint import CHECKPOINT_NAME, can_continue
+from genlab.engine.checkpoint import CHECKPOINT_NAME, can_continue
 from genlab.command_line import quoted_value
 from genlab.folders import created_folders
 

@@ -14,7 +14,7 @@ import csv
 import io
 from pathlib import Path
 
-from genlab.checkpoint import atomic_write
+from genlab.io import atomic_write
 from genlab.sweeps.grid import draw_grid
 from genlab.sweeps.jobs import Sweep
 from genlab.sweeps.objective import HEADLINES, number_at

@@ -25,7 +25,7 @@ from hydra import compose, initialize_config_module
 from genlab.data import RingOfGaussians
 from genlab.models import WGAN
 from genlab.train import run
-from genlab.training.loop import TrainerSettings, train
+from genlab.engine.loop import TrainerSettings, train
 
 OUT = Path("outputs/bench")
 OFFICIAL = ["model.hidden=512", "model.lr=1e-4", "model.gp_weight=0.1", "model.ema=0"]  # gan_toy.py: DIM 512, Adam 1e-4 (0.5, 0.9)

@@ -21,7 +21,7 @@ from genlab.metrics.parzen import parzen_report, select_sigma
 from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots, plot_latent_manifold, plot_reconstructions
 from genlab.plots.training import plot_training
-from genlab.training.references import classifier_report, domain_classifier, grey_mnist, image_references
+from genlab.evaluation.references import classifier_report, domain_classifier, grey_mnist, image_references
 
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.checkpoint import CHECKPOINT_NAME, RUN_CONFIG_NAME, load_checkpoint
+from genlab.engine.checkpoint import CHECKPOINT_NAME, RUN_CONFIG_NAME, load_checkpoint
 from genlab.errors import CheckpointError, ConfigError
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_json, write_run_config
+from genlab.io import write_json
+from genlab.engine.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_run_config
 from genlab.errors import config_key
 from genlab.metrics import likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import table

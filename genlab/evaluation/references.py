@@ -17,7 +17,7 @@ import logging
 
 import torch
 
-from genlab.checkpoint import write_json
+from genlab.io import write_json
 from genlab.data.mnist import MNIST, cache_dir
 from genlab.metrics.classifier import ClassifierConfig, class_coverage, load_or_train
 from genlab.metrics.frechet import frechet_distance, frechet_reference

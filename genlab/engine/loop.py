@@ -24,10 +24,11 @@ import torch
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from genlab.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_jsonl
+from genlab.io import write_jsonl
+from genlab.engine.checkpoint import CHECKPOINT_NAME, save_checkpoint
 from genlab.errors import ConfigError, check_choice, check_positive
 from genlab.stopping import Stopped, signals_caught
-from genlab.training.precision import PRECISIONS, resolve_precision
+from genlab.engine.precision import PRECISIONS, resolve_precision
 
 log = logging.getLogger("genlab")
 METRICS_LOG = "metrics.jsonl"
@@ -50,7 +51,7 @@ class TrainerSettings:
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     max_seconds: float | None = None
     lr_schedule: str = "constant"  # constant | cosine (to 0 at max_steps)
-    precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.training.precision)
+    precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.engine.precision)
 
     def __post_init__(self):
         for key in ("max_steps", "eval_every", "checkpoint_every", "log_every", "snapshot_size"):

@@ -12,12 +12,13 @@ import logging
 import time
 from pathlib import Path
 
-from genlab.checkpoint import write_json, write_run_config
+from genlab.io import write_json
+from genlab.engine.checkpoint import write_run_config
 from genlab.errors import config_key
-from genlab.training.fit import run_header
-from genlab.training.loop import TrainerSettings, train
-from genlab.training.points import PointReport
-from genlab.training.resume import load_compatible
+from genlab.run.fit import run_header
+from genlab.engine.loop import TrainerSettings, train
+from genlab.evaluation.points import PointReport
+from genlab.run.resume import load_compatible
 
 log = logging.getLogger("genlab")
 IMAGE_SNAPSHOT_SIZE = 40  # images kept per snapshot: enough for a row of the figure
@@ -40,7 +41,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
             model.build(data.dim, device, data.image_shape)
     if data.image_shape is not None:
         settings.snapshot_size = min(settings.snapshot_size, IMAGE_SNAPSHOT_SIZE)
-        from genlab.training.images import ImageReport
+        from genlab.evaluation.images import ImageReport
 
         report = ImageReport(model, data, config, device)
     else:

@@ -1,1 +1,0 @@
-"""How models are trained: a one-shot fit for density estimators (fit.py)."""
