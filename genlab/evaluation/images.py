@@ -19,7 +19,8 @@ import torch
 from genlab.errors import ConfigError, check_positive
 from genlab.metrics.parzen import parzen_report, select_sigma
 from genlab.metrics.standard_error import standard_error
-from genlab.plots.images import plot_image_samples, plot_image_snapshots, plot_latent_manifold, plot_reconstructions
+from genlab.plots.images import plot_image_samples, plot_image_snapshots
+from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.training import plot_training
 from genlab.evaluation.references import classifier_report, domain_classifier, grey_mnist, image_references
 
@@ -59,9 +60,10 @@ class ImageReport:
         return torch.Generator(self.model.device).manual_seed(self.seed)
 
     def evaluate(self, model) -> tuple[dict, str]:
-        if hasattr(model, "elbo"):
-            value = model.elbo(self.quick, self._rng()).mean().item()
-            return {"model": {"validation_elbo": value}}, f"ELBO on {len(self.quick)} validation images {value:.2f} nats"
+        if model.bound_name:
+            value = model.bound(self.quick, self._rng()).mean().item()
+            return ({"model": {f"validation_{model.bound_name.lower()}": value}},
+                    f"{model.bound_name} on {len(self.quick)} validation images {value:.2f} nats")
         sigma, means = select_sigma(model.sample(len(self.quick), self._rng()), self.quick)
         value = max(means)
         return {"model": {"validation_parzen": value, "sigma": sigma}}, f"Parzen log-likelihood of {len(self.quick)} validation images under {len(self.quick)} samples {value:.1f} nats (σ {sigma:.3f})"
@@ -71,16 +73,14 @@ class ImageReport:
         samples = model.sample(self.n_eval, self._rng()).cpu()
         results = {"images": {"n_samples": self.n_eval, "n_validation": len(self.validation), "n_test": len(self.test), "binarize": data.binarize}}
         rows = []
-        if hasattr(model, "elbo"):
-            elbo = model.elbo(self.test, self._rng()).cpu()
-            iwae = model.log_prob(self.test, self._rng()).cpu()
-            results.update({
-                "test_elbo": elbo.mean().item(), "test_elbo_standard_error": standard_error(elbo),
-                "test_log_likelihood": iwae.mean().item(), "test_log_likelihood_standard_error": standard_error(iwae),
-                "iwae_k": model.iwae_k,
-            })
-            rows += [("test ELBO (nats)", f"{elbo.mean():.2f} ± {standard_error(elbo):.2f}"),
-                     (f"test log p(x), IWAE k={model.iwae_k} (nats)", f"{iwae.mean():.2f} ± {standard_error(iwae):.2f}")]
+        if model.bound_name:
+            bound, name = model.bound(self.test, self._rng()).cpu(), model.bound_name
+            results.update({f"test_{name.lower()}": bound.mean().item(), f"test_{name.lower()}_standard_error": standard_error(bound)})
+            rows.append((f"test {name} (nats)", f"{bound.mean():.2f} ± {standard_error(bound):.2f}"))
+        if model.has_log_prob:
+            log_p = (model.log_prob(self.test) if model.log_prob_is_exact else model.log_prob(self.test, self._rng())).cpu()
+            results.update({"test_log_likelihood": log_p.mean().item(), "test_log_likelihood_standard_error": standard_error(log_p)})
+            rows.append((f"test log p(x), {model.log_prob_name} (nats)", f"{log_p.mean():.2f} ± {standard_error(log_p):.2f}"))
         test_grey = grey_mnist(data.root).test[self.test_order] if options["classifier"] else None
         references = image_references(data, self.validation, self.test, test_grey, self.n_eval, options) if options["references"] else {}
         if options["parzen"]:
@@ -101,10 +101,7 @@ class ImageReport:
         plot_image_samples(samples[:100], data.train[:100], data.image_shape, model.label, run_dir / "samples.png")
         plot_image_snapshots(history["snapshots"], data.image_shape, model.label, run_dir / "snapshots.png")
         plot_training(history, model, run_dir / "training.png")
-        if hasattr(model, "reconstruct"):
-            plot_reconstructions(model, self.test[:50], data.image_shape, run_dir / "reconstructions.png")
-            if model.latent_dim == 2:
-                plot_latent_manifold(model, data.image_shape, run_dir / "latent_manifold.png")
+        draw_model_figures(model, data, run_dir)
         return results
 
     def _log_table(self, rows: list[tuple], reference_names: list[str]) -> None:

@@ -2,9 +2,9 @@
 
 Every evaluation scores samples against held-out points (MMD, sliced W1, mode
 coverage; both generators of a GAN/WGAN on the same latent draws, so curves compare
-step to step); the end adds the VAE's likelihoods and the figures: the "GAN kde"
-density of samples, samples, training curves, snapshots, and per model the critic's
-map or the VAE's pushforwards x^_i ~ g#mu_i.
+step to step); the end adds the likelihoods of a model with log_prob and the figures:
+its own density where exact, else the "GAN kde" of samples, samples, training curves,
+snapshots, and the figures the model asks for (the critic's map, the VAE's pushforwards).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from genlab.metrics import kde_of_samples, likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import headline, table
 from genlab.plots.density import plot_density
+from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.samples import plot_samples
 from genlab.plots.snapshots import plot_snapshots
 from genlab.plots.training import plot_training
@@ -27,7 +28,7 @@ class PointReport:
     def __init__(self, model, data, config: dict):
         self.model, self.data = model, data
         self.seed, self.n_eval, self.n_fresh = config["seed"], config["n_eval"], config["n_fresh"]
-        self.has_raw = getattr(model, "generator_ema", None) is not None
+        self.has_raw = model.has_raw_samples
         self.real = real_data_quality(data, self.n_eval, self.seed)
 
     def _samples(self, raw: bool = False) -> torch.Tensor:
@@ -55,18 +56,13 @@ class PointReport:
         results = {"samples": {"n": self.n_eval, **{k: final[k] for k in names}, "real_data": self.real}}
         if model.has_log_prob:
             results.update(likelihood_metrics(model, data, self.n_fresh))
-            log.info("test log-likelihood (IWAE, k=%d) %.4f nats/point", model.iwae_k, results["test_log_likelihood"])
+            log.info("test log-likelihood (%s) %.4f nats/point", model.log_prob_name, results["test_log_likelihood"])
 
-        plot_density(kde_of_samples(self._samples(), label=f"{model.label} kde"), data, run_dir / "density.png")
+        # The model's own density where it is exact; else the lecture's "GAN kde" of its samples, labelled so.
+        shown = model if model.has_log_prob and model.log_prob_is_exact else kde_of_samples(self._samples(), label=f"{model.label} kde")
+        plot_density(shown, data, run_dir / "density.png")
         plot_training(history, model, run_dir / "training.png")
         plot_snapshots(history["snapshots"], data, model.label, run_dir / "snapshots.png")
         plot_samples(model, data, run_dir / "samples.png")
-        if hasattr(model, "critic_value"):
-            from genlab.plots.critic import plot_critic
-
-            plot_critic(model, data, run_dir / "critic.png")
-        if hasattr(model, "pushforward"):
-            from genlab.plots.pushforward import plot_pushforward
-
-            plot_pushforward(model, data, run_dir / "pushforward.png")
+        draw_model_figures(model, data, run_dir)
         return results

@@ -184,6 +184,15 @@ class AdversarialModel(TrainedModel):
             network.train(was_training)
         return torch.cat(blocks) if blocks else torch.empty(0, self.dim, device=self.device)
 
+    @property
+    def has_raw_samples(self) -> bool:
+        """With a moving average, sample(raw=True) draws from the raw generator beside it."""
+        return getattr(self, "generator_ema", None) is not None
+
+    def figures(self, data) -> dict[str, str]:
+        """The critic's map over the data's box (points only)."""
+        return {} if data.image_shape is not None else {"critic.png": "genlab.plots.critic:plot_critic"}
+
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """What the second network says about each point: f(x) in (0, 1) for a GAN's

@@ -20,8 +20,13 @@ class GenerativeModel:
     abstract = True  # a base for models, not a model: genlab.models.registry skips it
 
     fitted_state: tuple[str, ...] = ()
-    has_log_prob = True
     label = "model"  # how plot titles name it, in the lecture's words
+    # What the model offers, declared, so reports ask instead of probing for attributes:
+    has_log_prob = True        # log_prob(x) exists
+    log_prob_is_exact = True   # ... and is the density itself; False: an estimate or bound,
+    #                            drawn from log_prob(x, generator) (a VAE's IWAE bound)
+    bound_name: str | None = None  # a per-point lower bound reported beside it (VAE: "ELBO"), from bound(x, generator)
+    has_raw_samples = False    # sample(n, generator, raw=True) draws a second, raw sampler (GAN/WGAN without averaging)
 
     def fit(self, x: torch.Tensor) -> "GenerativeModel":
         raise NotImplementedError
@@ -31,6 +36,42 @@ class GenerativeModel:
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no tractable log-density")
+
+    @property
+    def log_prob_name(self) -> str:
+        """How reports name what log_prob returns ("exact", or e.g. "IWAE k=1000")."""
+        return "exact"
+
+    def bound(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The per-point lower bound named by bound_name (when it names one)."""
+        raise NotImplementedError(f"{type(self).__name__} reports no bound")
+
+    def figures(self, data) -> dict[str, str]:
+        """Figures only this model draws on `data`: {file name: "module:function"}, each
+        called as function(model, data, path) after the run's common figures. None by default."""
+        return {}
+
+    def langevin_refusal(self, sampler: str) -> str | None:
+        """Why `sampler` (langevin or mala) cannot sample this model, in one line naming the
+        key (asked before the fit), or None: they need an exact log-density."""
+        if self.has_log_prob and self.log_prob_is_exact:
+            return None
+        from genlab.models.registry import model_classes
+
+        exact = [name.lower() for name, cls in model_classes().items() if cls.has_log_prob and cls.log_prob_is_exact]
+        return (f"sampler must be direct for {type(self).__name__.lower()} (got {sampler!r}): langevin and mala follow "
+                f"the gradient of an exact log-density, which only {' and '.join([', '.join(exact[:-1]), exact[-1]] if len(exact) > 1 else exact)} have")
+
+    def differentiable_log_prob(self):
+        """x -> log p(x) of the fitted model through which autograd passes (Langevin's
+        score): log_prob itself by default; models whose log_prob is built for speed
+        rather than autograd (kde, gmm) give a plain-torch copy."""
+        return self.log_prob
+
+    def smallest_variance(self) -> float | None:
+        """The model's narrowest spread, which bounds a stable Langevin step (sampler.step_size=auto);
+        None when the model cannot tell, and the step must be given."""
+        return None
 
     @property
     def n_parameters(self) -> int:

@@ -195,6 +195,37 @@ class GMM(GenerativeModel):
         points = self.means_[component] + (torch.linalg.cholesky(covariances)[component] @ noise).squeeze(-1)
         return points.to(self._dtype)
 
+    def figures(self, data) -> dict[str, str]:
+        return {"em.png": "genlab.plots.curves:plot_em"}
+
+    # -- Langevin and MALA (genlab.sampling) ------------------------------------------------
+
+    def differentiable_log_prob(self):
+        """log_prob through torch's MixtureSameFamily, which autograd passes. No argument
+        checks: a runaway chain's NaN must reach the sampler, which names the step."""
+        mixture = torch.distributions.MixtureSameFamily(
+            torch.distributions.Categorical(probs=self.weights_, validate_args=False),
+            torch.distributions.MultivariateNormal(self.means_, covariance_matrix=self.full_covariances(), validate_args=False),
+            validate_args=False,
+        )
+        dtype = self.means_.dtype
+
+        def log_prob(x: torch.Tensor) -> torch.Tensor:
+            return mixture.log_prob(x.to(dtype)).to(x.dtype)
+
+        return log_prob
+
+    def smallest_variance(self) -> float:
+        """The smallest eigenvalue of any component's covariance."""
+        self._check_fitted()
+        return torch.linalg.eigvalsh(self.full_covariances()).min().item()
+
+    def full_covariances(self) -> torch.Tensor:
+        """(k, d, d) covariances whatever covariance_type stores; built on the CPU (the
+        spherical case multiplies by a CPU identity), then moved."""
+        k, d = self.means_.shape
+        return _from_sklearn_shape(self.covariances_.cpu(), self.covariance_type, k, d).to(self.means_.device)
+
     @property
     def n_parameters(self) -> int:
         """Free parameters, as scikit-learn counts them for BIC and AIC."""

@@ -17,6 +17,7 @@ from genlab.models import kernels
 from genlab.models.base import GenerativeModel
 
 BANDWIDTH_RULES = ("scott", "silverman", "cv")
+LANGEVIN_KERNELS = ("gaussian", "exponential")  # kernels whose log-density Langevin can follow
 LN_2 = math.log(2)
 LOG2_E = 1 / LN_2
 LN_FLOAT64_MAX = math.log(torch.finfo(torch.float64).max)
@@ -149,6 +150,48 @@ class KDE(GenerativeModel):
         if self.cv_scores_ is not None:
             out["cv_scores"] = [[float(h), float(s)] for h, s in self.cv_scores_]
         return out
+
+    # -- Langevin and MALA (genlab.sampling) ------------------------------------------------
+
+    def langevin_refusal(self, sampler: str) -> str | None:
+        """Only kernels whose log-density is finite with a useful gradient everywhere: a
+        compact kernel's is -inf beyond its reach, and the tophat's is flat inside it."""
+        if self.kernel in LANGEVIN_KERNELS:
+            return None
+        return (f"model.kernel must be one of {', '.join(LANGEVIN_KERNELS)} for sampler={sampler} (got {self.kernel!r}): "
+                "a compact kernel's density is 0 beyond its reach, where a Langevin chain has no gradient to follow")
+
+    def differentiable_log_prob(self):
+        """log_prob in plain differentiable torch (log_prob itself uses in-place base-2
+        exponentials and out= buffers, which autograd cannot pass); tests hold them equal."""
+        reference = self.reference_
+        n, d = reference.shape
+        bandwidth = self.bandwidth_matrix_.to(reference.dtype)
+        centre = reference.mean(0)
+        reference_u = torch.linalg.solve_triangular(bandwidth, (reference - centre).T, upper=False).T
+        constant = kernels.log_normalizer(self.kernel, d) - math.log(n) - torch.diagonal(bandwidth).log().sum().item()
+        half_square = 0.5 * reference_u.square().sum(1)
+        kernel = self.kernel
+
+        def log_prob(x: torch.Tensor) -> torch.Tensor:
+            u = torch.linalg.solve_triangular(bandwidth.to(x.dtype), (x - centre.to(x.dtype)).T, upper=False).T
+            if kernel == "gaussian":
+                # -|u - r|^2 / 2 = u.r - |r|^2 / 2 - |u|^2 / 2: one matrix product, twice as fast
+                # through autograd as the distances themselves.
+                cross = torch.addmm(-half_square.to(x.dtype), u, reference_u.to(x.dtype).T)
+                return torch.logsumexp(cross, 1) - 0.5 * u.square().sum(1) + constant
+            # Exact differences: the product form loses the digits of distances near 0.
+            distance = torch.cdist(u, reference_u.to(x.dtype), compute_mode="donot_use_mm_for_euclid_dist")
+            return torch.logsumexp(-distance, 1) + constant
+
+        return log_prob
+
+    def smallest_variance(self) -> float:
+        """The smallest kernel variance along any direction."""
+        self._check_fitted()
+        bandwidth = self.bandwidth_matrix_.double()
+        d = bandwidth.shape[0]
+        return torch.linalg.eigvalsh(bandwidth @ bandwidth.T).min().item() * kernels.coordinate_variance(self.kernel, d)
 
     @property
     def n_parameters(self) -> int:

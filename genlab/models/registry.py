@@ -24,7 +24,8 @@ def model_classes() -> dict[str, type]:
             if (isinstance(value, type) and issubclass(value, GenerativeModel) and value.__module__ == module.__name__
                     and not vars(value).get("abstract", False)):
                 found[value.__name__] = value
-    return found
+    listed = getattr(package, "__all__", [])  # genlab.models' own order first (kde, gmm, ...), then any other
+    return dict(sorted(found.items(), key=lambda item: (listed.index(item[0]) if item[0] in listed else len(listed), item[0])))
 
 
 def target_of(cls: type) -> str:

@@ -45,6 +45,8 @@ class VAE(TrainedModel):
 
     label = "VAE"
     has_log_prob = True
+    log_prob_is_exact = False  # log_prob is the IWAE bound, a stochastic lower bound on ln p(x)
+    bound_name = "ELBO"
 
     def __init__(self, latent_dim: int = 2, hidden: int = 64, depth: int = 2, activation: str = "relu",
                  likelihood: str = "gaussian", decoder_std="learned", kl_weight: float = 1.0,
@@ -157,6 +159,22 @@ class VAE(TrainedModel):
             out.append(torch.logsumexp(torch.cat(weights), dim=0) - math.log(k))
         return torch.cat(out)
 
+    @property
+    def log_prob_name(self) -> str:
+        return f"IWAE k={self.iwae_k}"
+
+    def bound(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.elbo(x, generator)
+
+    def figures(self, data) -> dict[str, str]:
+        """Points: the pushforwards x^_i ~ g#mu_i; images: reconstructions and, in 2D, the latent manifold."""
+        if data.image_shape is None:
+            return {"pushforward.png": "genlab.plots.pushforward:plot_pushforward"}
+        figures = {"reconstructions.png": "genlab.plots.images:plot_reconstructions"}
+        if self.latent_dim == 2:
+            figures["latent_manifold.png"] = "genlab.plots.images:plot_latent_manifold"
+        return figures
+
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """g(z): the decoder's mean (pixel probabilities for a Bernoulli decoder)."""
@@ -193,4 +211,4 @@ class VAE(TrainedModel):
         return self._restore(state, ["encoder", "decoder"])
 
     def summary(self, x: torch.Tensor) -> dict:
-        return {"kl_weight": self.kl_weight, "likelihood": self.likelihood}
+        return {"kl_weight": self.kl_weight, "likelihood": self.likelihood, "iwae_k": self.iwae_k}

@@ -16,3 +16,9 @@ def plot_curve(values, path: Path, title: str, xlabel: str, ylabel: str) -> Path
     ax.plot(range(len(values)), values, "o-", color=style.MODEL_COLOR, ms=3, lw=1.5)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return style.save(fig, path)
+
+
+def plot_em(model, data, path: Path) -> Path:
+    """em.png: a mixture's mean log-likelihood after every EM iteration (GMM.figures)."""
+    return plot_curve(model.log_likelihood_history_, path, f"{model.label}: mean log-likelihood per iteration",
+                      "EM iteration", "mean log-likelihood (nats)")

@@ -29,7 +29,7 @@ def plot_density(model, data, path: Path, resolution: int = 300) -> Path | None:
 
 
 def _density(log_prob, grid):
-    return log_prob(grid).double().exp().cpu().numpy()
+    return log_prob(grid).detach().double().exp().cpu().numpy()
 
 
 def _univariate(model, data):

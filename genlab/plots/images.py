@@ -49,8 +49,9 @@ def plot_image_snapshots(snapshots: list[dict], image_shape, label: str, path: P
     return style.save(fig, path)
 
 
-def plot_reconstructions(model, images: torch.Tensor, image_shape, path: Path, ncols: int = 10) -> Path:
-    """reconstructions.png: test images (odd rows) over their reconstructions g(m_i) (even rows)."""
+def plot_reconstructions(model, data, path: Path, n: int = 50, ncols: int = 10) -> Path:
+    """reconstructions.png: the first n test images (odd rows) over their reconstructions g(m_i) (even rows)."""
+    image_shape, images = data.image_shape, data.test[:n]
     recon, images = model.reconstruct(images).cpu(), images.cpu()
     pairs = torch.cat([torch.stack([images[i:i + ncols], recon[i:i + ncols]]) for i in range(0, len(images), ncols)])  # image row, its reconstructions, ...
     fig, (ax,) = style.figure(width=4.6, height=4.4)
@@ -58,8 +59,9 @@ def plot_reconstructions(model, images: torch.Tensor, image_shape, path: Path, n
     return style.save(fig, path)
 
 
-def plot_latent_manifold(model, image_shape, path: Path, n: int = 15) -> Path:
+def plot_latent_manifold(model, data, path: Path, n: int = 15) -> Path:
     """latent_manifold.png: g(z) on an n x n grid of z at the prior's quantiles (latent_dim 2)."""
+    image_shape = data.image_shape
     quantiles = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))
     z = torch.cartesian_prod(quantiles.flip(0), quantiles)[:, [1, 0]]  # rows: z2 from top down; columns: z1
     fig, (ax,) = style.figure(width=4.8, height=5.0)

@@ -30,7 +30,13 @@ def plot_training(history: dict, model, path: Path) -> Path | None:
     if not losses:
         return None
     evals = history.get("evals") or []
-    panels = [_losses] if "critic_loss" in losses[0] else [_vae_losses, _kl]
+    keys = set(losses[0]) - {"step"}
+    if {"critic_loss", "generator_loss"} <= keys:
+        panels = [_losses]
+    elif {"loss", "reconstruction", "kl"} <= keys:
+        panels = [_vae_losses, _kl]
+    else:  # any other model: whatever its train_step returns, in one panel
+        panels = [_any_losses]
     if any(k in losses[0] for k in ("wasserstein_estimate", "value")):
         panels.append(_estimate)
     quality = _quality_series(evals)
@@ -51,6 +57,14 @@ def _losses(ax, losses, model):
     ax.plot(steps, _column(losses, "critic_loss"), color=style.SAMPLE_COLOR, lw=1.3, label=f"{model.critic_name} loss")
     ax.plot(steps, _column(losses, "generator_loss"), color=style.MODEL_COLOR, lw=1.3, label="generator loss")
     ax.set(title="losses", xlabel="generator step", ylabel="loss")
+    ax.legend(fontsize=8)
+
+
+def _any_losses(ax, losses, model):
+    steps = _column(losses, "step")
+    for key in (k for k in losses[0] if k != "step"):
+        ax.plot(steps, _column(losses, key), lw=1.3, label=key.replace("_", " "))
+    ax.set(title=f"{model.label}: training losses", xlabel="step", ylabel="loss")
     ax.legend(fontsize=8)
 
 

@@ -18,8 +18,8 @@ from genlab.engine.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_run
 from genlab.errors import config_key
 from genlab.metrics import likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import table
-from genlab.plots.curves import plot_curve
 from genlab.plots.density import plot_density
+from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.samples import plot_samples
 from genlab.sampling import LangevinSettings, langevin_samples
 from genlab.sampling.chains import DISPLAY_NAMES
@@ -64,9 +64,7 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, n_fresh: int
     log.info("sample quality on %d samples against %d held-out points:\n%s", n_eval, len(data.test), table({**columns, "real data": real}))
     plot_density(model, data, run_dir / "density.png")
     plot_samples(model, data, run_dir / "samples.png", samples=chains, title=None if sampler is None else f"{DISPLAY_NAMES[sampler.name]} samples, {model.label}")
-    history = getattr(model, "log_likelihood_history_", None)
-    if history is not None:
-        plot_curve(history, run_dir / "em.png", f"{model.label}: mean log-likelihood per iteration", "EM iteration", "mean log-likelihood (nats)")
+    draw_model_figures(model, data, run_dir)
     write_run_config(run_dir, config)
     save_checkpoint(run_dir / CHECKPOINT_NAME, model=model, config=config, step=1)
     write_json(run_dir / "metrics.json", metrics)
