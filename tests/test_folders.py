@@ -1,6 +1,7 @@
 """Every run and sweep in a folder of its own; no folder genlab did not create is removed;
 output folders and keys that cannot work are refused before anything is written."""
 
+import os
 import subprocess
 
 import pytest
@@ -92,7 +93,7 @@ def read_only_folder(tmp_path):
     folder.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True).returncode != 0:
         folder.chmod(0o555)
-        if __import__("os").access(folder, __import__("os").W_OK):
+        if os.access(folder, os.W_OK):
             pytest.skip("no read-only folder can be made here (root without mount)")
         yield folder
         folder.chmod(0o755)
