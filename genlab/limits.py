@@ -117,7 +117,7 @@ def memory_needs(cfg) -> list[Need]:
     dim, points = _dim(data_class, cfg.data), data_class.image_shape is None
     n_train, n_test, n_fresh, n_eval = (_count(v) for v in (cfg.data.get("n_train"), cfg.data.get("n_test"), cfg.n_fresh, cfg.n_eval))
     needs = []
-    if data_class._draw is not Dataset._draw:  # a set drawn from a distribution, of the sizes its config asks
+    if data_class.can_draw:  # a set drawn from a distribution, of the sizes its config asks
         draw = f"x dim {dim} x 12 bytes: drawn in float64, kept in float32"
         if n_train:
             needs += [Need("data.n_train", n_train, n_train * dim * 12, f"n_train {draw}", True),
@@ -125,7 +125,7 @@ def memory_needs(cfg) -> list[Need]:
         if n_test:
             needs.append(Need("data.n_test", n_test, n_test * dim * 12, f"n_test {draw}", True))
         has_log_prob = model_class is None or getattr(model_class, "has_log_prob", True)
-        if n_fresh and data_class.log_prob is not Dataset.log_prob and has_log_prob:
+        if n_fresh and data_class.has_density and has_log_prob:
             needs.append(Need("n_fresh", n_fresh, n_fresh * dim * 12, f"n_fresh {draw}, for the KL estimate", True))
     if n_eval:
         if points:

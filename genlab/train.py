@@ -53,16 +53,18 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     with config_key("model."):
         model = instantiate(cfg.model)
     sampler = sampler_from_config(cfg.get("sampler"), model)
+    if sampler is not None and data.image_shape is not None:
+        raise ConfigError(f"sampler.name must be direct on images ({data.name}); langevin and mala sample 1D/2D points")
     resolved = OmegaConf.to_container(cfg, resolve=True)
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
     if isinstance(model, TrainedModel):
-        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given)
+        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given, sampler)
     elif cfg.resume or cfg.ckpt_path:
         raise ConfigError(f"resume and ckpt_path continue the training of gan, wgan and vae; {type(model).__name__} fits in one call")
     elif data.image_shape is not None:
         raise ConfigError(f"model: {type(model).__name__.lower()} runs on 1D/2D points, whose density it plots; for images ({data.name}) use vae, gan or wgan")
     else:
-        metrics = fit_and_write(model, data, device, resolved, run_dir, cfg.n_fresh, cfg.n_eval, sampler)
+        metrics = fit_and_write(model, data, device, resolved, run_dir, sampler)
         log.info(
             "test log-likelihood %.4f nats/point%s; fit %.2fs",
             metrics.get("test_log_likelihood", float("nan")),

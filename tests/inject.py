@@ -2,7 +2,7 @@
 
     python tests/inject.py TARGET FAULT [CALL] -- genlab arguments ...
 
-TARGET is `module:attribute` (`genlab.run.fit:plot_density`, `torch:save`,
+TARGET is `module:attribute` (`genlab.evaluation.points:plot_density`, `torch:save`,
 `genlab.evaluation.points:PointReport.finish`); on its CALL-th call (default 1) the wrapper
 first injects FAULT: `SIGINT` or `SIGTERM` (sent to this process, so genlab's own handlers
 see a real signal) or `ENOSPC` (an OSError as a full disk raises), then calls the original.

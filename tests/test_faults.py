@@ -32,7 +32,7 @@ MOMENTS = {
     "data": ("genlab.data.base:Dataset.sample", KDE),
     "before the loop": ("genlab.run.train:PointReport", [*WGAN, "trainer.max_steps=20"]),
     "evaluation": ("genlab.evaluation.points:PointReport.finish", [*WGAN, "trainer.max_steps=20"]),
-    "figures": ("genlab.run.fit:plot_density", KDE),
+    "figures": ("genlab.evaluation.points:plot_density", KDE),
     "checkpoint write": ("torch:save", KDE),
     "metrics.json": ("genlab.run.fit:write_json", KDE),
     "training checkpoint write": ("torch:save", [*WGAN, "trainer.max_steps=40", "trainer.checkpoint_every=20"]),

@@ -3,6 +3,8 @@ fresh draws and, where it is known in closed form, the exact density."""
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from genlab.errors import ConfigError, check_positive
@@ -12,18 +14,38 @@ class Dataset:
     """A data set as the trainers, metrics and plots see it.
 
     Attributes:
-        train, test: float32 tensors of shape (n, dim), drawn once from `seed`.
+        train, test: float32 tensors of shape (n, dim), drawn from `seed` when first read
+            (so a subclass may set its own attributes before or after calling
+            `Dataset.__init__`), or set by a subclass that reads them from files.
         dim: number of coordinates of one point.
-        image_shape: for image sets, the (channels, height, width) that each
-            flattened row of `dim` pixels comes from; None for points.
         name: short name used in plot titles and metrics.
-    Subclasses that can draw fresh points implement `_draw`; those whose density
-    is known in closed form implement `log_prob`.
+
+    What a set offers is declared, and reports ask instead of probing:
+        can_draw: fresh draws exist (the subclass writes `_draw`); set by the class itself.
+        has_density: the exact density is known (the subclass writes `log_prob`).
+        modes, mode_std: the centres of a mixture's components and their spread, for the
+            mode-coverage metrics; None for sets without modes.
+        image_shape: for image sets, the (channels, height, width) that each flattened row
+            of `dim` pixels comes from; None for points. Image sets also give
+            `validation`, `train_labels`/`test_labels` (None without labels), `binarize`,
+            `grey()` and `cache_key` (see below).
     """
 
     name = "data"
     dim = 2
     image_shape: tuple[int, int, int] | None = None
+    modes: torch.Tensor | None = None
+    mode_std: float | None = None
+    can_draw = False      # set for each subclass by __init_subclass__ from the methods it writes
+    has_density = False
+    binarize = "none"     # image sets: how pixels were binarized (none, static, dynamic)
+    train_labels: torch.Tensor | None = None
+    test_labels: torch.Tensor | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.can_draw = cls._draw is not Dataset._draw
+        cls.has_density = cls.log_prob is not Dataset.log_prob
 
     def __init__(self, n_train: int = 2000, n_test: int = 2000, seed: int = 0):
         self.n_train = check_positive("n_train", n_train, integer=True)
@@ -31,9 +53,43 @@ class Dataset:
         if not isinstance(seed, int):
             raise ConfigError(f"seed must be an integer (got {seed!r})")
         self.seed = seed
-        generator = torch.Generator().manual_seed(seed)
-        self.train = self.sample(self.n_train, generator)
-        self.test = self.sample(self.n_test, generator)
+
+    @functools.cached_property
+    def _train_and_test(self) -> tuple[torch.Tensor, torch.Tensor]:
+        generator = torch.Generator().manual_seed(self.seed)
+        train = self.sample(self.n_train, generator)
+        return train, self.sample(self.n_test, generator)
+
+    @functools.cached_property
+    def train(self) -> torch.Tensor:
+        return self._train_and_test[0]
+
+    @functools.cached_property
+    def test(self) -> torch.Tensor:
+        return self._train_and_test[1]
+
+    @property
+    def has_modes(self) -> bool:
+        return self.modes is not None
+
+    @property
+    def has_labels(self) -> bool:
+        return self.train_labels is not None and self.test_labels is not None
+
+    def grey(self) -> "Dataset":
+        """Image sets: the same images with their grey levels (what the domain classifier
+        trains and compares on, whatever `binarize` is); the set itself by default."""
+        return self
+
+    @property
+    def cache_key(self) -> str:
+        """Names the images behind cached classifiers and reference numbers."""
+        return self.name
+
+    def binarize_batch(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The training batch as the model sees it (MNIST's dynamic binarization draws fresh
+        0/1 pixels here); the batch itself by default."""
+        return batch
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw `n` fresh points (float32, shape (n, dim)) independent of train and test.
@@ -53,10 +109,6 @@ class Dataset:
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-density of each row of `x`; only for sets whose density is known."""
         raise NotImplementedError(f"{self.name} has no closed-form density")
-
-    @property
-    def has_density(self) -> bool:
-        return type(self).log_prob is not Dataset.log_prob
 
     def bounds(self, margin: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
         """A box around the training data (per coordinate), for plots and grids."""

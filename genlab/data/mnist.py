@@ -9,6 +9,7 @@ folder never holds a partial or wrong file.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import http.client
@@ -122,6 +123,14 @@ class MNIST(Dataset):
             self.validation = torch.bernoulli(self.validation, generator=fixed)
             self.test = torch.bernoulli(self.test, generator=fixed)
 
+    def grey(self) -> "MNIST":
+        """The full grey MNIST from the same folder (the classifier trains and compares on it)."""
+        return self if self.binarize == "none" and self.n_train == N_TRAIN else _grey(self.root)
+
+    @property
+    def cache_key(self) -> str:
+        return f"mnist:{self.root}"
+
     def binarize_batch(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Fresh 0/1 pixels for a training batch under dynamic binarization; otherwise the batch itself.
         1[u < p] with u uniform is a Bernoulli(p) draw, about 4x faster than torch.bernoulli with a
@@ -129,6 +138,11 @@ class MNIST(Dataset):
         if self.binarize == "dynamic":
             return (torch.rand(batch.shape, generator=generator, device=batch.device) < batch).to(batch.dtype)
         return batch
+
+
+@functools.lru_cache(maxsize=2)
+def _grey(root: Path) -> MNIST:
+    return MNIST(root=root)
 
 
 def _is_int(value) -> bool:

@@ -22,7 +22,7 @@ from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots
 from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.training import plot_training
-from genlab.evaluation.references import classifier_report, domain_classifier, grey_mnist, image_references
+from genlab.evaluation.references import classifier_report, domain_classifier, image_references
 
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training
@@ -81,13 +81,16 @@ class ImageReport:
             log_p = (model.log_prob(self.test) if model.log_prob_is_exact else model.log_prob(self.test, self._rng())).cpu()
             results.update({"test_log_likelihood": log_p.mean().item(), "test_log_likelihood_standard_error": standard_error(log_p)})
             rows.append((f"test log p(x), {model.log_prob_name} (nats)", f"{log_p.mean():.2f} ± {standard_error(log_p):.2f}"))
-        test_grey = grey_mnist(data.root).test[self.test_order] if options["classifier"] else None
+        if options["classifier"] and not data.has_labels:
+            log.info("no class coverage or Fréchet distance: %s has no labels to train the domain classifier on", data.name)
+            options = {**options, "classifier": False}
+        test_grey = data.grey().test[self.test_order] if options["classifier"] else None
         references = image_references(data, self.validation, self.test, test_grey, self.n_eval, options) if options["references"] else {}
         if options["parzen"]:
             parzen = results["parzen"] = parzen_report(samples, self.validation, self.test)
             rows.append(("Parzen test log-likelihood (nats)", _parzen_text(parzen), *(_parzen_text(r["parzen"]) for r in references.values())))
         if options["classifier"]:
-            classifier = domain_classifier(data.root)
+            classifier = domain_classifier(data)
             test_features = classifier.features(test_grey)
             results["classifier"] = classifier_report(classifier, samples, test_features)
             floor = references.get("real_train_images", {}).get("frechet_distance")

@@ -1,10 +1,13 @@
-"""What a trained model's run measures and draws on 1D/2D point data.
+"""What a run measures and draws on 1D/2D point data, for every model: one path, whether
+the model fits in one call (kde, gmm) or is trained step by step.
 
-Every evaluation scores samples against held-out points (MMD, sliced W1, mode
-coverage; both generators of a GAN/WGAN on the same latent draws, so curves compare
-step to step); the end adds the likelihoods of a model with log_prob and the figures:
-its own density where exact, else the "GAN kde" of samples, samples, training curves,
-snapshots, and the figures the model asks for (the critic's map, the VAE's pushforwards).
+Every evaluation during training scores samples against held-out points (MMD, sliced W1,
+mode coverage; both generators of a GAN/WGAN on the same latent draws, so curves compare
+step to step). The end adds, for every model: the likelihoods where it has log_prob, the
+samples of a Langevin `sampler` where one is chosen, and the figures: its own density
+where exact, else the "GAN kde" of its samples (labelled so), samples, and the figures
+the model asks for (the critic's map, the VAE's pushforwards, the GMM's EM curve); trained
+models also get their training curves and snapshots.
 """
 
 from __future__ import annotations
@@ -20,49 +23,62 @@ from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.samples import plot_samples
 from genlab.plots.snapshots import plot_snapshots
 from genlab.plots.training import plot_training
+from genlab.sampling import LangevinSettings, langevin_samples
+from genlab.sampling.chains import DISPLAY_NAMES
 
 log = logging.getLogger("genlab")
 
 
 class PointReport:
-    def __init__(self, model, data, config: dict):
-        self.model, self.data = model, data
-        self.seed, self.n_eval, self.n_fresh = config["seed"], config["n_eval"], config["n_fresh"]
-        self.has_raw = model.has_raw_samples
+    """`sampler`: Langevin settings whose chains' samples are scored (samples.langevin) and
+    drawn in samples.png beside the direct samples' numbers; None for the model's own."""
+
+    def __init__(self, model, data, config: dict, sampler: LangevinSettings | None = None):
+        self.model, self.data, self.sampler = model, data, sampler
+        self.seed, self.n_eval, self.n_fresh = config.get("seed", 0), config["n_eval"], config["n_fresh"]
         self.real = real_data_quality(data, self.n_eval, self.seed)
 
-    def _samples(self, raw: bool = False) -> torch.Tensor:
-        rng = torch.Generator(self.model.device).manual_seed(self.seed)
-        return self.model.sample(self.n_eval, rng, raw=True) if raw else self.model.sample(self.n_eval, rng)
+    def _rng(self) -> torch.Generator:
+        return torch.Generator(self.model.device).manual_seed(self.seed)
 
     def evaluate(self, model) -> tuple[dict, str]:
-        record = {"model": sample_quality(self._samples(), self.data)}
+        """Sample quality of the model (and of a GAN's raw generator) at one step of training."""
+        record = {"model": sample_quality(self.model.sample(self.n_eval, self._rng()), self.data)}
         line = headline(record["model"])
-        if self.has_raw:
-            record["raw_generator"] = sample_quality(self._samples(raw=True), self.data)
+        if self.model.has_raw_samples:
+            record["raw_generator"] = sample_quality(self.model.sample(self.n_eval, self._rng(), raw=True), self.data)
             line += f" (raw generator: {headline(record['raw_generator'])})"
         return record, line
 
-    def finish(self, history: dict, run_dir) -> dict:
-        """Final sample quality (and likelihoods where the model has them), figures; metrics.json's entries."""
+    def finish(self, history: dict | None, run_dir) -> dict:
+        """Final sample quality, likelihoods and figures: metrics.json's entries.
+        `history`: the training loop's (None for a model fit in one call)."""
         model, data = self.model, self.data
-        final = history["evals"][-1] if history["evals"] and history["evals"][-1]["step"] == model.steps_trained_ else None
-        if final is None:
-            record, _ = self.evaluate(model)
-            final = {"step": model.steps_trained_, **record}
-        names = {"model": "averaged generator", "raw_generator": "raw generator"} if self.has_raw else {"model": model.label.lower()}
+        evals = history["evals"] if history else []
+        final = evals[-1] if evals and evals[-1]["step"] == model.steps_trained_ else self.evaluate(model)[0]
+        names = {"model": "averaged generator", "raw_generator": "raw generator"} if model.has_raw_samples else {"model": model.label.lower()}
+        results = {"samples": {"n": self.n_eval, **{key: final[key] for key in names}, "real_data": self.real}}
         columns = {name: final[key] for key, name in names.items()}
+        chains = None
+        if self.sampler is not None:
+            rng = self._rng()
+            model.sample(self.n_eval, rng)  # the chains' stream continues after the direct samples'
+            chains, results["samples"]["sampler"] = langevin_samples(model, data, self.sampler, self.n_eval, rng)
+            results["samples"]["langevin"] = columns[self.sampler.name] = sample_quality(chains, data)
+            log.info("%s sampler: %s", self.sampler.name, results["samples"]["sampler"])
         log.info("sample quality on %d samples against %d held-out points:\n%s", self.n_eval, len(data.test), table({**columns, "real data": self.real}))
-        results = {"samples": {"n": self.n_eval, **{k: final[k] for k in names}, "real_data": self.real}}
         if model.has_log_prob:
             results.update(likelihood_metrics(model, data, self.n_fresh))
             log.info("test log-likelihood (%s) %.4f nats/point", model.log_prob_name, results["test_log_likelihood"])
 
         # The model's own density where it is exact; else the lecture's "GAN kde" of its samples, labelled so.
-        shown = model if model.has_log_prob and model.log_prob_is_exact else kde_of_samples(self._samples(), label=f"{model.label} kde")
+        exact = model.has_log_prob and model.log_prob_is_exact
+        shown = model if exact else kde_of_samples(model.sample(self.n_eval, self._rng()), label=f"{model.label} kde")
         plot_density(shown, data, run_dir / "density.png")
-        plot_training(history, model, run_dir / "training.png")
-        plot_snapshots(history["snapshots"], data, model.label, run_dir / "snapshots.png")
-        plot_samples(model, data, run_dir / "samples.png")
+        if history is not None:
+            plot_training(history, model, run_dir / "training.png")
+            plot_snapshots(history["snapshots"], data, model.label, run_dir / "snapshots.png")
+        title = None if self.sampler is None else f"{DISPLAY_NAMES[self.sampler.name]} samples, {model.label}"
+        plot_samples(model, data, run_dir / "samples.png", samples=chains, title=title)
         draw_model_figures(model, data, run_dir)
         return results

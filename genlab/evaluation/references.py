@@ -10,7 +10,6 @@ exactly those inputs. The classifier is cached by `genlab.metrics.classifier`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -18,7 +17,7 @@ import logging
 import torch
 
 from genlab.io import write_json
-from genlab.data.mnist import MNIST, cache_dir
+from genlab.data.mnist import cache_dir
 from genlab.metrics.classifier import ClassifierConfig, class_coverage, load_or_train
 from genlab.metrics.frechet import frechet_distance, frechet_reference
 from genlab.metrics.parzen import parzen_reference
@@ -30,16 +29,19 @@ BINARIZE_SEED = 4242  # training images binarized once for the references of bin
 CLASSIFIER = ClassifierConfig()  # the domain classifier of every image run
 
 
-@functools.lru_cache(maxsize=2)
-def grey_mnist(root) -> MNIST:
-    """The full, grey MNIST from `root` (the classifier trains and compares on grey images)."""
-    return MNIST(root=root)
+_classifiers: dict = {}  # one per image set (its cache_key) and process
 
 
-@functools.lru_cache(maxsize=2)
-def domain_classifier(root):
-    data = grey_mnist(root)
-    return load_or_train(data.train, data.train_labels, data.test, data.test_labels, cache_dir() / "classifiers", CLASSIFIER)
+def domain_classifier(data):
+    """The classifier of `data`'s grey images (trained once, cached on disk and here);
+    the set must have labels (data.has_labels)."""
+    grey = data.grey()
+    if grey.cache_key not in _classifiers:
+        _classifiers[grey.cache_key] = load_or_train(grey.train, grey.train_labels, grey.test, grey.test_labels, cache_dir() / "classifiers", CLASSIFIER)
+    return _classifiers[grey.cache_key]
+
+
+domain_classifier.cache_clear = _classifiers.clear  # as functools' caches: forget the classifiers held here
 
 
 def classifier_report(classifier, images: torch.Tensor, test_features: torch.Tensor) -> dict:
@@ -68,7 +70,7 @@ def image_references(data, validation: torch.Tensor, test: torch.Tensor, test_gr
     except (OSError, ValueError, KeyError):
         pass  # none yet, or unreadable: compute again
     log.info("computing the reference numbers for real training images and noise (once; cached at %s)", path)
-    grey = grey_mnist(data.root)
+    grey = data.grey()
     # Real images as the model saw them in training: binarized when the data is.
     seen = grey.train if data.binarize == "none" else torch.bernoulli(grey.train, generator=torch.Generator().manual_seed(BINARIZE_SEED))
     references = {"real_train_images": {}, "uniform_noise": {}}
@@ -76,7 +78,7 @@ def image_references(data, validation: torch.Tensor, test: torch.Tensor, test_gr
         parzen = parzen_reference(seen, validation, test, n, seed=REFERENCE_SEED)
         references["real_train_images"]["parzen"], references["uniform_noise"]["parzen"] = parzen["ceiling"], parzen["floor"]
     if options["classifier"]:
-        floor = frechet_reference(domain_classifier(data.root), grey.train, test_grey, n, seed=REFERENCE_SEED)
+        floor = frechet_reference(domain_classifier(data), grey.train, test_grey, n, seed=REFERENCE_SEED)
         references["real_train_images"]["frechet_distance"] = floor
     write_json(path, {"format": FORMAT, "references": references})
     return references

@@ -182,7 +182,7 @@ def sample_quality(samples: torch.Tensor, data, n_projections: int = 256) -> dic
     out["kde_test_log_likelihood"] = kde_test_log_likelihood(samples, test)
     if data.has_density:
         out["true_log_density"] = true_log_density(data, samples)
-    if hasattr(data, "modes"):
+    if data.has_modes:
         out["mode_coverage"] = mode_coverage(samples, data.modes, data.mode_std)
     return out
 

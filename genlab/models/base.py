@@ -73,6 +73,14 @@ class GenerativeModel:
         None when the model cannot tell, and the step must be given."""
         return None
 
+    steps_trained_ = 0  # training steps so far (models fit in one call have none)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the fitted tensors live (samples and log-densities come out there)."""
+        self._check_fitted()
+        return next(v.device for v in self.state_dict().values() if isinstance(v, torch.Tensor))
+
     @property
     def n_parameters(self) -> int:
         """Number of fitted numbers that define the model."""

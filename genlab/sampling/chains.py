@@ -1,4 +1,4 @@
-"""Langevin samples of a fitted kde or gmm: the `sampler` config group, the chains'
+"""Langevin samples of a fitted model with an exact, differentiable density (kde, gmm, flow): the `sampler` config group, the chains'
 starting points, and one call that runs them on the model's log-density."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from genlab.errors import check_choice, config_key
+from genlab.models.base import GenerativeModel
 from genlab.sampling.langevin import LangevinSettings, langevin_sample
 from genlab.sampling.log_density import check_differentiable, log_density, smallest_variance
 
@@ -23,6 +24,8 @@ def sampler_from_config(sampler_cfg, model) -> LangevinSettings | None:
     with config_key("sampler."):
         settings = LangevinSettings(sampler_cfg.step_size, sampler_cfg.n_steps, metropolis=name == "mala", init=sampler_cfg.init)
     check_differentiable(model, name)
+    if settings.step_size == "auto" and type(model).smallest_variance is GenerativeModel.smallest_variance:
+        smallest_variance(model)  # refused here, before the fit or the training, naming sampler.step_size
     return settings
 
 
