@@ -6,7 +6,9 @@ import inspect
 from pathlib import Path
 
 import pytest
-import yaml
+from omegaconf import OmegaConf
+
+from helpers import compose_config
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 FILES = sorted((CONF / "model").glob("*.yaml")) + sorted((CONF / "data").glob("*.yaml"))
@@ -17,11 +19,26 @@ def plain(value):
     return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
+def defaults_of(cls) -> dict:
+    """Every keyword argument the class takes and its default, following **shared on to the
+    base class that takes those keys (GAN and WGAN pass theirs to AdversarialModel)."""
+    parameters = {}
+    for klass in cls.__mro__:
+        signature = inspect.signature(klass.__init__).parameters
+        parameters = {**{k: v for k, v in signature.items() if v.kind is v.KEYWORD_ONLY or v.kind is v.POSITIONAL_OR_KEYWORD}, **parameters}
+        if not any(v.kind is v.VAR_KEYWORD for v in signature.values()):
+            return parameters
+    return parameters
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_constructor_default_is_its_yaml_value(path):
-    settings = yaml.safe_load(path.read_text())
+    # Composed as the command line composes it (gan.yaml and wgan.yaml include conf/model_shared).
+    group = path.parent.name
+    cfg = compose_config(f"{group}={path.stem}")
+    settings = OmegaConf.to_container(cfg[group], resolve=False)
     module, name = settings.pop("_target_").rsplit(".", 1)
-    parameters = inspect.signature(getattr(importlib.import_module(module), name)).parameters
+    parameters = defaults_of(getattr(importlib.import_module(module), name))
     for key, value in settings.items():
         assert key in parameters, f"{path.name}: {key} is not an argument of {name}"
         if isinstance(value, str) and value.startswith("${"):

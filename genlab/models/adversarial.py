@@ -48,12 +48,16 @@ class AdversarialModel(TrainedModel):
     """
 
     abstract = True  # a base for models, not a model: genlab.models.registry skips it
+    network_names = ("generator", "critic", "generator_ema")  # the moving average only when ema > 0
 
     has_log_prob = False
     spectral_norm = False
 
-    def __init__(self, *, latent_dim, latent, arch, hidden, depth, activation, channels, dropout, d_steps, batch_size, lr, optimizer, betas, ema,
-                 critic_hidden=None, batch_norm=False, pack=1):
+    def __init__(self, *, d_steps: int, lr: float, optimizer: str, betas, latent_dim: int = 2, latent: str = "normal", arch: str = "mlp",
+                 hidden: int = 128, depth: int = 3, critic_hidden=None, batch_norm: bool = False, activation: str = "relu",
+                 channels: int = 64, dropout: float = 0.0, pack: int = 1, batch_size: int = 256, ema: float = 0.99):
+        """The shared keys' defaults are written once, here and in conf/model_shared/adversarial.yaml;
+        d_steps and the optimizer's settings differ between GAN and WGAN, which give theirs."""
         self.prior = LatentPrior(latent_dim, latent)
         self.arch = check_choice("arch", arch, ARCHITECTURES)
         self.hidden, self.depth, self.activation = check_architecture(hidden, depth, activation)
@@ -102,9 +106,6 @@ class AdversarialModel(TrainedModel):
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if self.ema > 0 else None
         self._ema_statistics_stale = True
         return self
-
-    def networks(self):
-        return [self.generator, self.critic, self.generator_ema]
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         """(critic optimizer, generator optimizer)."""
@@ -214,13 +215,6 @@ class AdversarialModel(TrainedModel):
     def n_parameters(self) -> int:
         self._check_fitted()
         return n_weights(self.generator) + n_weights(self.critic)
-
-    def state_dict(self) -> dict:
-        networks = {"generator": self.generator, "critic": self.critic}
-        return self._state(**networks, **({"generator_ema": self.generator_ema} if self.generator_ema is not None else {}))
-
-    def load_state_dict(self, state: dict) -> "AdversarialModel":
-        return self._restore(state, ["generator", "critic"] + (["generator_ema"] if self.ema > 0 else []))
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"ema": self.ema}  # the step count is metrics.json's "steps"

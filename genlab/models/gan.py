@@ -29,32 +29,10 @@ class GAN(AdversarialModel):
     label = "GAN"
     critic_name = "discriminator"
 
-    def __init__(
-        self,
-        loss: str = "non_saturating",
-        d_steps: int = 1,
-        latent_dim: int = 2,
-        latent: str = "normal",
-        arch: str = "mlp",
-        hidden: int = 128,
-        depth: int = 3,
-        activation: str = "relu",
-        channels: int = 64,
-        dropout: float = 0.0,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        betas=(0.5, 0.999),
-        ema: float = 0.99,
-        critic_hidden=None,
-        batch_norm: bool = False,
-        pack: int = 1,
-    ):
+    def __init__(self, loss: str = "non_saturating", d_steps: int = 1, lr: float = 1e-3, optimizer: str = "adam",
+                 betas=(0.5, 0.999), **shared):
         self.loss = check_choice("loss", loss, LOSSES)
-        super().__init__(
-            latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm, pack=pack,
-        )
+        super().__init__(d_steps=d_steps, lr=lr, optimizer=optimizer, betas=betas, **shared)
 
     def critic_loss(self, real, fake, generator=None):
         """-V(f, g): the discriminator descends it, i.e. ascends V."""

@@ -4,6 +4,10 @@ The loop knows a model only through this interface: `make_optimizers()`, one
 `train_step(draw, optimizers, rng, step)` that returns its losses as 0-d tensors, and
 `sample`, `parameters`, `device`, `label`, `steps_trained_`. The networks are built
 for the data's shape by `build(dim, device, image_shape)`.
+
+A new model names its networks in `network_names` and writes `build`, `train_step`,
+`sample` and, where it has one, `log_prob`: the networks' list, one Adam optimizer at
+`lr`, the parameter count and the checkpoint's state come from here (override any of them).
 """
 
 from __future__ import annotations
@@ -20,20 +24,24 @@ class TrainedModel(GenerativeModel):
 
     abstract = True  # a base for models, not a model: genlab.models.registry skips it
 
+    network_names: tuple[str, ...] = ()  # the attributes that hold its torch modules once built (None before)
     dim: int | None = None
     image_shape: tuple[int, int, int] | None = None
     steps_trained_: int = 0
     precision: str = "fp32"  # of the training steps' forward passes; the loop sets it from trainer.precision
+    lr: float = 1e-3
 
     def build(self, dim: int, device="cpu", image_shape=None) -> "TrainedModel":
+        """Create the networks for data of `dim` coordinates (images: of `image_shape`) on `device`."""
         raise NotImplementedError
 
     def networks(self) -> list[torch.nn.Module]:
         """Every network the model holds (built or not: unbuilt ones are None)."""
-        raise NotImplementedError
+        return [getattr(self, name, None) for name in self.network_names]
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, ...]:
-        raise NotImplementedError
+        """One Adam optimizer at `lr` over every network."""
+        return (adam(self.parameters(), lr=self.lr),)
 
     def train_step(self, draw, optimizers, rng: torch.Generator, step: int) -> dict[str, torch.Tensor]:
         """One training step: draw(n) gives n training rows; returns the losses to log."""
@@ -65,6 +73,32 @@ class TrainedModel(GenerativeModel):
         return self.networks()[0] is not None
 
     @property
+    def n_parameters(self) -> int:
+        """Trained weights of every network."""
+        self._check_fitted()
+        return sum(p.numel() for p in self.parameters())
+
+    def state_dict(self) -> dict:
+        """The shape of the data, the step count and each built network's weights."""
+        self._check_fitted()
+        built = {name: network for name, network in zip(self.network_names, self.networks()) if network is not None}
+        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_,
+                **{name: network.state_dict() for name, network in built.items()}}
+
+    def load_state_dict(self, state: dict) -> "TrainedModel":
+        """Rebuild the networks for the saved data shape and load each one these settings build."""
+        if "dim" not in state or self.network_names[0] not in state:
+            raise ConfigError(f"checkpoint lacks {sorted({'dim', self.network_names[0]} - set(state))} for {type(self).__name__} with these settings")
+        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
+        self.build(state["dim"], device_of(state[self.network_names[0]]), image_shape)
+        names = [name for name, network in zip(self.network_names, self.networks()) if network is not None]
+        if missing := set(names) - set(state):
+            raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
+        self._load_networks(state, names)
+        self.steps_trained_ = int(state.get("steps_trained", 0))
+        return self
+
+    @property
     def device(self) -> torch.device:
         self._check_fitted()
         return next(self.networks()[0].parameters()).device
@@ -77,22 +111,6 @@ class TrainedModel(GenerativeModel):
         if len(image_shape) != 3 or image_shape[0] * image_shape[1] * image_shape[2] != dim:
             raise ConfigError(f"image_shape {image_shape} does not hold {dim} pixels")
         return image_shape
-
-    def _state(self, **networks) -> dict:
-        """A state dict: the shape of the data, the step count and each network's weights."""
-        self._check_fitted()
-        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_,
-                **{name: network.state_dict() for name, network in networks.items()}}
-
-    def _restore(self, state: dict, names: list[str]) -> "TrainedModel":
-        """Rebuild the networks for the saved data shape and load the named ones."""
-        if missing := {"dim", *names} - set(state):
-            raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
-        image_shape = tuple(state["image_shape"]) if state.get("image_shape") else None
-        self.build(state["dim"], device_of(state[names[0]]), image_shape)
-        self._load_networks(state, names)
-        self.steps_trained_ = int(state.get("steps_trained", 0))
-        return self
 
     def _load_networks(self, state: dict, names: list[str]) -> None:
         """Load each network's weights, with one line on a mismatch instead of torch's page."""

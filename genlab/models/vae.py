@@ -18,8 +18,8 @@ from torch import nn
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
-from genlab.models.networks import check_architecture, mlp, n_weights
-from genlab.models.trained import TrainedModel, adam, chunks
+from genlab.models.networks import check_architecture, mlp
+from genlab.models.trained import TrainedModel, chunks
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -43,6 +43,7 @@ class VAE(TrainedModel):
     mean (the pixel probabilities for images), without the decoder's own noise.
     """
 
+    network_names = ("encoder", "decoder")
     label = "VAE"
     has_log_prob = True
     log_prob_is_exact = False  # log_prob is the IWAE bound, a stochastic lower bound on ln p(x)
@@ -84,12 +85,6 @@ class VAE(TrainedModel):
             else:
                 self.decoder.register_buffer("log_std", torch.full((self.dim,), math.log(self.decoder_std), device=device))
         return self
-
-    def networks(self):
-        return [self.encoder, self.decoder]
-
-    def make_optimizers(self):
-        return (adam(self.parameters(), lr=self.lr),)
 
     # -- the objective -----------------------------------------------------------------------
 
@@ -198,17 +193,6 @@ class VAE(TrainedModel):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """g(m_i): each row decoded from the mean of its latent distribution."""
         return self.decode(self.encode(x.to(self.device))[0])
-
-    @property
-    def n_parameters(self) -> int:
-        self._check_fitted()
-        return n_weights(self.encoder) + n_weights(self.decoder)
-
-    def state_dict(self) -> dict:
-        return self._state(encoder=self.encoder, decoder=self.decoder)
-
-    def load_state_dict(self, state: dict) -> "VAE":
-        return self._restore(state, ["encoder", "decoder"])
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"kl_weight": self.kl_weight, "likelihood": self.likelihood, "iwae_k": self.iwae_k}

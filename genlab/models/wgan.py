@@ -45,30 +45,8 @@ class WGAN(AdversarialModel):
     label = "WGAN"
     critic_name = "critic"
 
-    def __init__(
-        self,
-        lipschitz: str = "gp",
-        gp_weight: float = 0.1,
-        clip_value: float = 0.01,
-        d_steps: int = 5,
-        warmup: bool = False,
-        latent_dim: int = 2,
-        latent: str = "normal",
-        arch: str = "mlp",
-        hidden: int = 128,
-        depth: int = 3,
-        activation: str = "relu",
-        channels: int = 64,
-        dropout: float = 0.0,
-        batch_size: int = 256,
-        lr: float | None = None,
-        optimizer: str | None = None,
-        betas=(0.5, 0.9),
-        ema: float = 0.99,
-        critic_hidden=None,
-        batch_norm: bool = False,
-        pack: int = 1,
-    ):
+    def __init__(self, lipschitz: str = "gp", gp_weight: float = 0.1, clip_value: float = 0.01, d_steps: int = 5,
+                 warmup: bool = False, lr: float | None = None, optimizer: str | None = None, betas=(0.5, 0.9), **shared):
         self.lipschitz = check_choice("lipschitz", lipschitz, LIPSCHITZ)
         self.gp_weight = check_nonnegative("gp_weight", gp_weight)
         self.clip_value = check_positive("clip_value", clip_value)
@@ -77,11 +55,7 @@ class WGAN(AdversarialModel):
         self.warmup = warmup
         self.spectral_norm = self.lipschitz == "sn"
         default_optimizer, default_lr = METHOD_DEFAULTS[self.lipschitz]
-        super().__init__(
-            latent_dim=latent_dim, latent=latent, arch=arch, hidden=hidden, depth=depth, activation=activation, channels=channels, dropout=dropout, d_steps=d_steps,
-            batch_size=batch_size, lr=default_lr if lr is None else lr, optimizer=optimizer or default_optimizer,
-            betas=betas, ema=ema, critic_hidden=critic_hidden, batch_norm=batch_norm, pack=pack,
-        )
+        super().__init__(d_steps=d_steps, lr=default_lr if lr is None else lr, optimizer=optimizer or default_optimizer, betas=betas, **shared)
 
     def build(self, dim, device="cpu", image_shape=None):
         super().build(dim, device, image_shape)
