@@ -16,6 +16,11 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     return subprocess.run([*GENLAB, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
+def group_options(group: str) -> str:
+    """The options of a config group as genlab lists them: "gan, gmm, kde, ..." (from conf/)."""
+    return ", ".join(sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "conf" / group).glob("*.yaml")))
+
+
 def compose_config(*overrides: str):
     with initialize_config_module("genlab.conf", version_base="1.3"):
         return compose("config", overrides=list(overrides))

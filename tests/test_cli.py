@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import run_cli
+from helpers import run_cli, group_options
 
 RUN_FILES = {".hydra", "train.log", "config.yaml", "checkpoint.pt", "metrics.json", "density.png", "samples.png"}
 
@@ -19,7 +19,11 @@ def test_help_lists_groups_and_options_without_importing_torch(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0
     assert "data: 25gaussians, 8gaussians, checkerboard, circles, mixture1d, mixture2d, mnist, moons" in result.stdout
-    assert "model: gan, gmm, kde, vae, wgan" in result.stdout and "model_data: gan_mnist, vae_mnist, wgan_mnist" in result.stdout and "device: auto, cpu, cuda, mps" in result.stdout
+    conf = Path(__file__).resolve().parents[1] / "conf"
+    for group in ("model", "model_data"):  # every option file of the group, listed in order
+        options = ", ".join(sorted(p.stem for p in (conf / group).glob("*.yaml")))
+        assert f"{group}: {options}\n" in result.stdout and {"gan", "gmm", "kde", "vae", "wgan", "gan_mnist", "vae_mnist"} & set(options.split(", "))
+    assert "device: auto, cpu, cuda, mps" in result.stdout
     assert "trainer: default" in result.stdout and "max_steps:" in result.stdout
     probe = "import sys, genlab, genlab.train; assert 'torch' not in sys.modules, 'torch imported eagerly'"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
@@ -72,7 +76,7 @@ def test_bad_values_get_one_line_exit_2_and_leave_no_folder(tmp_path, override, 
 def test_unknown_model_lists_the_choices(tmp_path):
     result = run_cli("model=nope", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["genlab: error: model=nope: no such option; model is one of gan, gmm, kde, vae, wgan"]
+    assert result.stderr.strip().splitlines() == [f"genlab: error: model=nope: no such option; model is one of {group_options('model')}"]
 
 
 def test_plain_pip_install_works_from_any_folder(tmp_path):

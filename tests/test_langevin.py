@@ -14,7 +14,11 @@ from genlab.errors import ConfigError
 from genlab.lecture.langevin import draw
 from genlab.metrics import mmd_bandwidths, mmd_rbf
 from genlab.models import GMM, KDE
+from genlab.models.registry import model_classes
 from genlab.sampling import LangevinSettings, langevin_sample, log_density, smallest_variance
+
+_EXACT = [name.lower() for name, cls in model_classes().items() if cls.has_log_prob and cls.log_prob_is_exact]
+EXACT = ", ".join(_EXACT[:-1]) + " and " + _EXACT[-1]  # the models with an exact log-density, as the refusal lists them
 
 F64 = torch.float64
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # as _one_thread below, for runs in a subprocess
@@ -186,7 +190,8 @@ def test_a_mala_run_writes_the_langevin_and_the_direct_samples(tmp_path):
     (["sampler=mala", "sampler.n_steps=0"], "sampler.n_steps must be a positive integer (got 0)"),
     (["sampler=langevin", "sampler.init=zeros"], "sampler.init must be one of noise, data (got 'zeros')"),
     (["sampler=mala", "sampler.name=hmc"], "sampler.name must be one of direct, langevin, mala (got 'hmc')"),
-    (["model=wgan", "sampler=langevin"], "sampler must be direct for wgan (got 'langevin'): langevin and mala follow the gradient of an exact log-density, which only kde and gmm have"),
+    (["model=wgan", "sampler=langevin"], "sampler must be direct for wgan (got 'langevin'): langevin and mala follow the gradient of an exact log-density, which only "
+     + EXACT + " have"),
     (["model.kernel=tophat", "sampler=mala"], "model.kernel must be one of gaussian, exponential for sampler=mala (got 'tophat'): a compact kernel's density is 0 beyond its reach, where a Langevin chain has no gradient to follow"),
     # 8 components of variance 2e-4: each ULA step of 1 multiplies the distance to a mode by 5,000, to float32's overflow
     (["model=gmm", "data=8gaussians", "model.n_components=8", "sampler=langevin", "sampler.step_size=1", "sampler.n_steps=50", "n_eval=100", "n_fresh=100"],
