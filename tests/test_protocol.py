@@ -92,3 +92,14 @@ def test_step_size_auto_is_refused_before_training_when_the_model_cannot_tell_it
     with pytest.raises(ConfigError, match="sampler.step_size"):
         run(flow_config("sampler=langevin", "sampler.step_size=auto"), tmp_path / "auto")
     assert not (tmp_path / "auto" / "config.yaml").exists()  # nothing trained, nothing written
+
+
+def test_an_exact_density_on_images_reports_its_log_likelihood_and_bits_per_dimension(tmp_path, mnist_env):
+    cfg = flow_config("data=mnist", "data.n_train=500", "trainer.max_steps=20", "trainer.eval_every=10", "n_eval=100",
+                      "image_eval.classifier=false", "image_eval.references=false", "image_eval.n_test=200")
+    metrics = run(cfg, tmp_path / "run")
+    ll, bits = metrics["test_log_likelihood"], metrics["test_bits_per_dim"]
+    assert math.isfinite(ll) and abs(bits - (8 - ll / (784 * math.log(2)))) < 1e-5  # (float32 means) density of [0, 1] pixels -> bits of 8-bit ones
+    evals = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in evals] == [10, 20] and all("validation_log_likelihood" in e["model"] for e in evals)
+    assert "parzen" in metrics  # beside the Parzen number of its own samples

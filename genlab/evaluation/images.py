@@ -1,10 +1,12 @@
 """What a trained model's run measures and draws on image data (MNIST).
 
-During training, a cheap progress number on 1,000 validation images: the VAE's ELBO,
-or for GAN/WGAN the Parzen log-likelihood under 1,000 samples. At the end, on n_eval
+During training, a cheap progress number on 1,000 validation images: a bound the model
+declares (the VAE's ELBO), else its exact log-likelihood (a flow's), else the Parzen
+log-likelihood under 1,000 samples (GAN/WGAN). At the end, on n_eval
 samples (`image_eval` picks the parts): the Parzen protocol of Goodfellow et al. 2014,
 the domain classifier's class coverage and Fréchet distance, and for the VAE the test
-ELBO and the IWAE estimate of log p(x); each beside the same numbers for real training
+ELBO and the IWAE estimate of log p(x), for a model with an exact density its test
+log-likelihood and bits per dimension; each beside the same numbers for real training
 images and for noise (computed once per setting and cached, see `references`).
 Validation and test subsets (image_eval.n_test) are random, never the first rows.
 """
@@ -12,6 +14,7 @@ Validation and test subsets (image_eval.n_test) are random, never the first rows
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import torch
@@ -64,6 +67,10 @@ class ImageReport:
             value = model.bound(self.quick, self._rng()).mean().item()
             return ({"model": {f"validation_{model.bound_name.lower()}": value}},
                     f"{model.bound_name} on {len(self.quick)} validation images {value:.2f} nats")
+        if model.has_log_prob and model.log_prob_is_exact:
+            value = model.log_prob(self.quick).mean().item()
+            return ({"model": {"validation_log_likelihood": value}},
+                    f"log-likelihood of {len(self.quick)} validation images {value:.1f} nats ({bits_per_dim(value, self.data.dim):.3f} bits/dim)")
         sigma, means = select_sigma(model.sample(len(self.quick), self._rng()), self.quick)
         value = max(means)
         return {"model": {"validation_parzen": value, "sigma": sigma}}, f"Parzen log-likelihood of {len(self.quick)} validation images under {len(self.quick)} samples {value:.1f} nats (σ {sigma:.3f})"
@@ -81,6 +88,10 @@ class ImageReport:
             log_p = (model.log_prob(self.test) if model.log_prob_is_exact else model.log_prob(self.test, self._rng())).cpu()
             results.update({"test_log_likelihood": log_p.mean().item(), "test_log_likelihood_standard_error": standard_error(log_p)})
             rows.append((f"test log p(x), {model.log_prob_name} (nats)", f"{log_p.mean():.2f} ± {standard_error(log_p):.2f}"))
+            if model.log_prob_is_exact and data.binarize == "none":
+                bits = bits_per_dim(log_p, data.dim)
+                results.update({"test_bits_per_dim": bits.mean().item(), "test_bits_per_dim_standard_error": standard_error(bits)})
+                rows.append(("test bits per dimension (8-bit pixels)", f"{bits.mean():.3f} ± {standard_error(bits):.3f}"))
         if options["classifier"] and not data.has_labels:
             log.info("no class coverage or Fréchet distance: %s has no labels to train the domain classifier on", data.name)
             options = {**options, "classifier": False}
@@ -114,6 +125,13 @@ class ImageReport:
         widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
         log.info("image metrics on %d samples (test: %d images, binarize=%s):\n%s", self.n_eval, len(self.test), self.data.binarize, "\n".join(lines))
+
+
+def bits_per_dim(log_p, dim: int):
+    """Bits per dimension of 8-bit images from the log-density (nats) of their pixels scaled to
+    [0, 1] and dequantized (as a flow models them): the density of the pixels in [0, 256)
+    is 256^-D times it, so bits/dim = (D ln 256 - log p) / (D ln 2) = 8 - log p / (D ln 2)."""
+    return 8 - log_p / (dim * math.log(2))
 
 
 def _parzen_text(report: dict) -> str:

@@ -120,7 +120,7 @@ def _quality_series(evals: list[dict]) -> dict | None:
         if any(key in e["model"] for e in evaluated):
             curves = [(style.MODEL_COLOR, name, series(lambda r, key=key: r[key]))]
             return {"steps": steps, "curves": curves, "title": "distance of samples to the test set", "ylabel": f"{name} to the test set", "ylim": None, "log": True}
-    for key, name in (("validation_elbo", "ELBO"), ("validation_parzen", "Parzen log-likelihood")):
+    for key, name in (("validation_elbo", "ELBO"), ("validation_log_likelihood", "log-likelihood"), ("validation_parzen", "Parzen log-likelihood")):
         if any(key in e["model"] for e in evaluated):
             curves = [(style.MODEL_COLOR, name, series(lambda r, key=key: r[key]))]
             return {"steps": steps, "curves": curves, "title": f"{name} on validation images", "ylabel": "nats per image", "ylim": None, "log": False}
