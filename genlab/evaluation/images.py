@@ -7,7 +7,8 @@ samples (`image_eval` picks the parts): the Parzen protocol of Goodfellow et al.
 the domain classifier's class coverage and Fréchet distance, and for the VAE the test
 ELBO and the IWAE estimate of log p(x), for a model with an exact density its test
 log-likelihood and bits per dimension; each beside the same numbers for real training
-images and for noise (computed once per setting and cached, see `references`).
+images and for noise (computed once per setting and cached, see `references`). The Parzen
+and classifier rows of the log table are their registered metrics' (genlab.metrics.registry).
 Validation and test subsets (image_eval.n_test) are random, never the first rows.
 """
 
@@ -21,11 +22,12 @@ import torch
 
 from genlab.errors import ConfigError, check_positive
 from genlab.metrics.parzen import parzen_report, select_sigma
+from genlab.metrics.registry import IMAGES, metrics
 from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots
 from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.training import plot_training
-from genlab.evaluation.references import classifier_report, domain_classifier, image_references
+from genlab.evaluation.references import as_results, classifier_report, domain_classifier, image_references
 
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training
@@ -98,16 +100,11 @@ class ImageReport:
         test_grey = data.grey().test[self.test_order] if options["classifier"] else None
         references = image_references(data, self.validation, self.test, test_grey, self.n_eval, options) if options["references"] else {}
         if options["parzen"]:
-            parzen = results["parzen"] = parzen_report(samples, self.validation, self.test)
-            rows.append(("Parzen test log-likelihood (nats)", _parzen_text(parzen), *(_parzen_text(r["parzen"]) for r in references.values())))
+            results["parzen"] = parzen_report(samples, self.validation, self.test)
         if options["classifier"]:
             classifier = domain_classifier(data)
-            test_features = classifier.features(test_grey)
-            results["classifier"] = classifier_report(classifier, samples, test_features)
-            floor = references.get("real_train_images", {}).get("frechet_distance")
-            rows.append(("Fréchet distance in classifier features", f"{results['classifier']['frechet_distance']:.2f}", *([f"{floor:.2f}"] if floor is not None else [])))
-            coverage = results["classifier"]["coverage"]
-            rows.append(("classes with >= 1% of samples; entropy", f"{coverage['classes_covered']}; {coverage['entropy']:.3f} (max {coverage['max_entropy']:.3f})"))
+            results["classifier"] = classifier_report(classifier, samples, classifier.features(test_grey))
+        rows += _metric_rows(results, [as_results(r) for r in references.values()])
         if references:
             results["references"] = references
         self._log_table(rows, list(references))
@@ -134,5 +131,16 @@ def bits_per_dim(log_p, dim: int):
     return 8 - log_p / (dim * math.log(2))
 
 
-def _parzen_text(report: dict) -> str:
-    return f"{report['mean']:.1f} ± {report['standard_error']:.1f} (σ {report['sigma']:.3f})"
+def _metric_rows(results: dict, references: list[dict]) -> list[tuple]:
+    """A row per label of each registered image metric measured: the model's cell, then each
+    reference's where it has one (a missing last cell is left off, as the table shows it)."""
+    rows = []
+    for metric in metrics(IMAGES):
+        if metric.name in results:
+            theirs = [metric.rows(r[metric.name]) if metric.name in r else {} for r in references]
+            for label, text in metric.rows(results[metric.name]).items():
+                cells = [their.get(label, "") for their in theirs]
+                while cells and not cells[-1]:
+                    cells.pop()
+                rows.append((label, text, *cells))
+    return rows

@@ -53,6 +53,15 @@ def classifier_report(classifier, images: torch.Tensor, test_features: torch.Ten
     }
 
 
+def as_results(reference: dict) -> dict:
+    """One reference shaped as a run's results (its Fréchet floor under `classifier`), so each
+    registered image metric prints it beside the model's; metrics.json keeps the cached shape."""
+    shaped = {"parzen": reference["parzen"]} if "parzen" in reference else {}
+    if "frechet_distance" in reference:
+        shaped["classifier"] = {"frechet_distance": reference["frechet_distance"]}
+    return shaped
+
+
 def image_references(data, validation: torch.Tensor, test: torch.Tensor, test_grey: torch.Tensor, n: int, options: dict) -> dict:
     """The Parzen numbers of `n` real training images and of `n` noise images, and the
     Fréchet distance of `n` real training images to `test_grey` (the grey test images in

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from genlab.data import GaussianMixture
+from genlab.metrics.standard_error import standard_error
 from genlab.models import GMM, KDE
 from genlab.plots import style
 
@@ -44,7 +45,7 @@ def draw(run_dir: Path, device, seed: int, dimensions=(1, 2, 4, 8, 16, 32), n_tr
             gap = truth - log_likelihood
             row[name] = log_likelihood.mean().item()
             row[f"{name}_gap"] = gap.mean().item()
-            row[f"{name}_gap_standard_error"] = (gap.std() / len(gap) ** 0.5).item()
+            row[f"{name}_gap_standard_error"] = standard_error(gap)
         rows.append(row)
 
     fig, axes = style.figure(ncols=2, width=5.0, height=3.9)

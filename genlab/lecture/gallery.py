@@ -22,8 +22,6 @@ from pathlib import Path
 from genlab.folders import new_folder
 
 ROOT = Path("outputs/lecture")
-RUN_HEADLINES = ["test_log_likelihood", "true_test_log_likelihood", "kl_estimate", "samples.model.kde_test_log_likelihood.mean",
-                 "samples.model.sliced_wasserstein", "samples.model.wasserstein_1d", "steps", "train_seconds"]
 
 
 @dataclass(frozen=True)
@@ -80,11 +78,16 @@ def numbers(folder: Path, figure: Figure) -> list[str]:
         with open(folder / "summary.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
         columns = [k for k in rows[0] if k not in ("job", "folder", "error", "optimized_metric", "optimized_value") and any(r[k] for r in rows)]
-        short = [c.removeprefix("samples.model.").removeprefix("mode_coverage.") for c in columns]
+        short = [c.removeprefix("samples.model.") for c in columns]
         header = [f"| {' | '.join(short)} |", "|" + "---|" * len(columns)]
         return header + [f"| {' | '.join(_fmt(_number(row[c])) for c in columns)} |" for row in rows]
     flat = dict(_flatten(json.loads((folder / "metrics.json").read_text())))
-    keys = [k for k in flat if k != "seed"] if figure.output == "figure.png" else [k for k in RUN_HEADLINES if k in flat]
+    if figure.output == "figure.png":
+        keys = [k for k in flat if k != "seed"]
+    else:  # the model's likelihoods, then the summary numbers of every registered metric
+        from genlab.metrics.registry import summary_paths
+
+        keys = [k for k in ("test_log_likelihood", "true_test_log_likelihood", "kl_estimate", *summary_paths(), "steps", "train_seconds") if k in flat]
     return [f"{k} = {_fmt(flat[k])}" for k in keys]
 
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from genlab.io import atomic_write
 from genlab.errors import ConfigError, check_finite_tensor, check_positive
+from genlab.metrics.registry import IMAGES, Metric, add
 
 FORMAT = "genlab-classifier-1"
 SIDE = 28  # MNIST images are 28 x 28, flattened to 784
@@ -175,6 +176,19 @@ def class_coverage(predictions: torch.Tensor, n_classes: int = N_CLASSES, min_fr
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _report_rows(report: dict) -> dict[str, str]:
+    """The Fréchet distance, and the class coverage where the report has it (a reference has none)."""
+    rows = {"Fréchet distance in classifier features": f"{report['frechet_distance']:.2f}"}
+    if "coverage" in report:
+        coverage = report["coverage"]
+        rows["classes with >= 1% of samples; entropy"] = f"{coverage['classes_covered']}; {coverage['entropy']:.3f} (max {coverage['max_entropy']:.3f})"
+    return rows
+
+
+# Measured by genlab.evaluation.images (metrics.json's `classifier`); printed here.
+add(Metric("classifier", kind=IMAGES, rows=_report_rows, higher_is_better=False, summary=("frechet_distance",)))
 
 
 class _Standardize(nn.Module):

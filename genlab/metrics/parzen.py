@@ -21,6 +21,7 @@ import math
 import torch
 
 from genlab.errors import ConfigError, check_finite_tensor, check_positive
+from genlab.metrics.registry import IMAGES, Metric, add
 from genlab.metrics.standard_error import standard_error
 
 SIGMAS = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())  # parzen_ll.py's default grid
@@ -116,6 +117,11 @@ def parzen_reference(train: torch.Tensor, validation: torch.Tensor, test: torch.
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+# Measured by genlab.evaluation.images (metrics.json's `parzen`, and each reference's); printed here.
+add(Metric("parzen", kind=IMAGES, summary=("mean",), objective="mean", rows=lambda report: {
+    "Parzen test log-likelihood (nats)": f"{report['mean']:.1f} ± {report['standard_error']:.1f} (σ {report['sigma']:.3f})"}))
 
 
 def _logsumexp_scaled(squared: torch.Tensor, scales: list[float], dtype: torch.dtype) -> torch.Tensor:

@@ -5,7 +5,8 @@ sample and the test set (MMD, exact 1D and sliced Wasserstein), the held-out
 likelihood under a KDE of the samples (the lecture's "GAN kde"), the true density at
 the samples where it is known, and VEEGAN's mode coverage on the Gaussian rings and
 grids. Everything is computed in float64 and returned as plain Python numbers, so
-the results go straight to JSON.
+the results go straight to JSON. Each metric is registered once below (genlab.metrics.registry):
+how it is computed, which data it applies to, how it prints; `sample_quality` runs them all.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 import torch
 
 from genlab.errors import ConfigError, check_positive
+from genlab.metrics.registry import SAMPLES, metrics, register
 from genlab.metrics.standard_error import standard_error
 from genlab.models.base import GenerativeModel
 from genlab.models.kde import KDE
@@ -167,24 +169,61 @@ def mode_coverage(samples: torch.Tensor, modes: torch.Tensor, std: float, n_std:
     }
 
 
-# -- everything at once --------------------------------------------------------------------
+# -- the registered metrics: what sample_quality computes and how each prints -------------
 
 
-def sample_quality(samples: torch.Tensor, data, n_projections: int = 256) -> dict:
-    """Every sample metric that applies to `data`, all against its held-out test set."""
+def _percent(fraction: float, digits: int = 1) -> str:
+    return f"{100 * fraction:.{digits}f}%"
+
+
+@register("mmd", higher_is_better=False, summary=(),
+          rows=lambda mmd: {f"MMD^2 (RBF, bandwidth {bandwidth})": f"{value:.2e}" for bandwidth, value in mmd.items()})
+def _mmd(samples, test, data):
+    return mmd_rbf(samples, test, mmd_bandwidths(test))
+
+
+@register("sliced_wasserstein", applies=lambda data: data.dim != 1, higher_is_better=False,
+          rows=lambda w1: {"sliced Wasserstein-1": f"{w1:.4f}"}, headline=lambda w1: f"sliced W1 {w1:.4f}")
+def _sliced_wasserstein(samples, test, data):
+    return sliced_wasserstein(samples, test)
+
+
+@register("wasserstein_1d", applies=lambda data: data.dim == 1, higher_is_better=False,
+          rows=lambda w1: {"Wasserstein-1 (exact, 1D)": f"{w1:.4f}"}, headline=lambda w1: f"W1 {w1:.4f}")
+def _wasserstein_1d(samples, test, data):
+    return wasserstein_1d(samples, test)
+
+
+@register("kde_test_log_likelihood", summary=("mean",), objective="mean",
+          rows=lambda ll: {"test LL under a kde of the samples": f"{ll['mean']:.3f} ± {ll['standard_error']:.3f}"})
+def _kde_test_log_likelihood(samples, test, data):
+    return kde_test_log_likelihood(samples, test)
+
+
+@register("true_log_density", applies=lambda data: data.has_density, summary=(),
+          rows=lambda true: {"mean true log-density of the samples": f"{true['mean']:.3f}",
+                             "samples outside the support": _percent(true["outside_support"])})
+def _true_log_density(samples, test, data):
+    return true_log_density(data, samples)
+
+
+def _mode_rows(coverage: dict) -> dict[str, str]:
+    return {"modes captured": f"{coverage['modes_captured']}/{coverage['n_modes']}",
+            "high-quality samples": _percent(coverage["high_quality_fraction"]),
+            "smallest mode's share": _percent(coverage["min_mode_fraction"], 2)}
+
+
+@register("mode_coverage", applies=lambda data: data.has_modes, summary=("modes_captured", "min_mode_fraction"), rows=_mode_rows,
+          headline=lambda c: f"modes {c['modes_captured']}/{c['n_modes']}, high quality {_percent(c['high_quality_fraction'])}", headline_rank=1)
+def _mode_coverage(samples, test, data):
+    return mode_coverage(samples, data.modes, data.mode_std)
+
+
+def sample_quality(samples: torch.Tensor, data) -> dict:
+    """Every registered sample metric that applies to `data`, all against its held-out test set."""
     samples = _points(samples, "samples", dim=data.dim).cpu()
     test = _points(data.test, "data.test").cpu()
-    out = {"mmd": mmd_rbf(samples, test, mmd_bandwidths(test))}
-    if data.dim == 1:
-        out["wasserstein_1d"] = wasserstein_1d(samples, test)
-    else:
-        out["sliced_wasserstein"] = sliced_wasserstein(samples, test, n_projections)
-    out["kde_test_log_likelihood"] = kde_test_log_likelihood(samples, test)
-    if data.has_density:
-        out["true_log_density"] = true_log_density(data, samples)
-    if data.has_modes:
-        out["mode_coverage"] = mode_coverage(samples, data.modes, data.mode_std)
-    return out
+    return {metric.name: metric.compute(samples, test, data) for metric in metrics(SAMPLES) if metric.applies(data)}
 
 
 def real_data_quality(data, n: int = VEEGAN_SAMPLES, seed: int = 0) -> dict:

@@ -7,22 +7,25 @@ other sweepers optimize), the sweep summary and the progress line, so all three 
 from __future__ import annotations
 
 from genlab.errors import ConfigError
+from genlab.metrics.registry import objective_paths, summary_paths
 
-# When optimized_metric is null, the first of these the run has: the held-out
-# log-likelihood (kde, gmm, vae), the "GAN kde" score (gan/wgan on points), the Parzen
-# score (gan/wgan on images). All are log-likelihoods: higher is better.
-DEFAULTS = ("test_log_likelihood", "samples.model.kde_test_log_likelihood.mean", "parzen.mean")
-# The headline numbers a summary shows beside the optimized one, where a run has them.
-HEADLINES = (
-    "test_log_likelihood",
-    "samples.model.sliced_wasserstein",
-    "samples.model.wasserstein_1d",
-    "samples.model.kde_test_log_likelihood.mean",
-    "samples.model.mode_coverage.modes_captured",
-    "samples.model.mode_coverage.min_mode_fraction",
-    "parzen.mean",
-    "classifier.frechet_distance",
-)
+# The held-out log-likelihood of every model with a log_prob: asked of the model through its
+# protocol, so not a registered metric. Higher is better, as for every registered objective.
+MODEL_LIKELIHOOD = "test_log_likelihood"
+
+
+def defaults() -> list[str]:
+    """When optimized_metric is null, the first of these the run has: the model's own
+    log-likelihood, else a registered objective (the "GAN kde" score of gan/wgan on points,
+    the Parzen score of gan/wgan on images)."""
+    return [MODEL_LIKELIHOOD, *objective_paths()]
+
+
+def headlines() -> list[str]:
+    """The numbers a summary shows beside the optimized one, where a run has them."""
+    return [MODEL_LIKELIHOOD, *summary_paths()]
+
+
 _MISSING = object()
 
 
@@ -64,16 +67,16 @@ def check_path(path) -> None:
 def optimized_metric(metrics: dict, path: str | None) -> tuple[str | None, float | None]:
     """(path, value) of the run's optimized metric. A configured path the metrics lack
     is a ConfigError naming a few paths they have; with none configured, the first of
-    DEFAULTS present, or (None, None) for runs that have none (lecture figures)."""
+    defaults() present, or (None, None) for runs that have none (lecture figures)."""
     if path is None:
-        for default in DEFAULTS:
+        for default in defaults():
             value = number_at(metrics, default)
             if value is not None:
                 return default, value
         return None, None
     value = number_at(metrics, path)
     if value is None:
-        have = [p for p in (*HEADLINES, *numeric_paths(metrics)) if number_at(metrics, p) is not None]
+        have = [p for p in (*headlines(), *numeric_paths(metrics)) if number_at(metrics, p) is not None]
         have = list(dict.fromkeys(have))
         few = ", ".join(have[:6]) + (", ..." if len(have) > 6 else "") if have else "no numbers"
         raise ConfigError(f"optimized_metric: {path} is not a number in metrics.json; it has {few}")

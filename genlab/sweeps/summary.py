@@ -4,8 +4,9 @@ Rebuilding from the folders (never appending) makes the result the same whether 
 was written after each job, after the sweep, or later by genlab-report.
 
 summary.csv has one row per job: `job`, `folder`, a column per swept key, `status`,
-`error`, `optimized_metric` (the path) and `optimized_value`, the headline metrics
-present in any job (named by their path in metrics.json), `wall_seconds`.
+`error`, `optimized_metric` (the path) and `optimized_value`, the headline numbers
+(objective.headlines(): the model's test_log_likelihood and each registered metric's
+summary numbers) present in any job, named by their path in metrics.json, `wall_seconds`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from genlab.io import atomic_write
 from genlab.sweeps.grid import draw_grid
 from genlab.sweeps.jobs import Sweep
-from genlab.sweeps.objective import HEADLINES, number_at
+from genlab.sweeps.objective import headlines, number_at
 
 SUMMARY_NAME = "summary.csv"
 GRID_NAME = "grid.png"
@@ -35,7 +36,7 @@ def write_summary(sweep: Sweep) -> tuple[Path, Path]:
 
 
 def rows(sweep: Sweep) -> list[dict]:
-    headlines = [path for path in HEADLINES if any(number_at(job.metrics, path) is not None for job in sweep.jobs)]
+    shown = [path for path in headlines() if any(number_at(job.metrics, path) is not None for job in sweep.jobs)]
     return [
         {
             "job": job.num,
@@ -45,7 +46,7 @@ def rows(sweep: Sweep) -> list[dict]:
             "error": job.error,
             "optimized_metric": job.metric_path or "",
             "optimized_value": _cell(job.metric_value),
-            **{path: _cell(number_at(job.metrics, path)) for path in headlines},
+            **{path: _cell(number_at(job.metrics, path)) for path in shown},
             "wall_seconds": _cell(job.seconds),
         }
         for job in sweep.jobs
