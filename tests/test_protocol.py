@@ -4,6 +4,7 @@ that once crashed a moons run twice (the report probed for iwae_k, the plots for
 import json
 import math
 
+import pytest
 import torch
 from omegaconf import OmegaConf
 
@@ -103,3 +104,20 @@ def test_an_exact_density_on_images_reports_its_log_likelihood_and_bits_per_dime
     evals = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in evals] == [10, 20] and all("validation_log_likelihood" in e["model"] for e in evals)
     assert "parzen" in metrics  # beside the Parzen number of its own samples
+
+
+class CosineDiagonalFlow(DiagonalFlow):
+    """The diagonal flow, tuned with a cosine schedule, recording the rate of every step."""
+
+    lr_schedule = "cosine"
+
+    def train_step(self, draw, optimizers, rng, step):
+        self.rates = [*getattr(self, "rates", []), optimizers[0].param_groups[0]["lr"]]
+        return super().train_step(draw, optimizers, rng, step)
+
+
+def test_the_trainer_follows_the_model_s_schedule_unless_told_otherwise():
+    x = torch.randn(500, 1)
+    model = CosineDiagonalFlow().fit(x, max_steps=10)
+    assert model.rates[0] == 0.05 and model.rates[5] == pytest.approx(0.025) and model.rates[-1] < 0.002
+    assert set(CosineDiagonalFlow().fit(x, max_steps=10, lr_schedule="constant").rates) == {0.05}

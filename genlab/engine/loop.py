@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -50,7 +50,7 @@ class TrainerSettings:
     snapshot_size: int = 1000
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     max_seconds: float | None = None
-    lr_schedule: str = "constant"  # constant | cosine (to 0 at max_steps)
+    lr_schedule: str | None = None  # constant | cosine (to 0 at max_steps) | None: the model's own
     precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.engine.precision)
 
     def __post_init__(self):
@@ -62,12 +62,13 @@ class TrainerSettings:
             raise ConfigError(f"progress must be true, false or null for 'on a terminal' (got {self.progress!r})")
         if self.max_seconds is not None:
             self.max_seconds = check_positive("max_seconds", self.max_seconds)
-        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.lr_schedule is not None:
+            check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("precision", self.precision, PRECISIONS)
 
     def lr_factor(self, step: int) -> float:
         """The share of each optimizer's base learning rate used for update `step` (0-based)."""
-        if self.lr_schedule == "constant":
+        if self.lr_schedule in (None, "constant"):
             return 1.0
         return 0.5 * (1 + math.cos(math.pi * min(step, self.max_steps) / self.max_steps))
 
@@ -101,6 +102,8 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     written there.
     """
     model.precision = resolve_precision(settings.precision, x.device)
+    if settings.lr_schedule is None:  # the schedule the model was tuned with
+        settings = replace(settings, lr_schedule=model.lr_schedule)
     optimizers = model.make_optimizers()
     for optimizer in optimizers:
         for group in optimizer.param_groups:
@@ -165,7 +168,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     with bar, signals_caught() as caught, logging_redirect_tqdm():
         started = time.perf_counter()
         while step < settings.max_steps:
-            if settings.lr_schedule != "constant":
+            if settings.lr_schedule == "cosine":
                 factor = settings.lr_factor(step)
                 for optimizer in optimizers:
                     for group in optimizer.param_groups:

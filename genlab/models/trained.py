@@ -30,6 +30,7 @@ class TrainedModel(GenerativeModel):
     steps_trained_: int = 0
     precision: str = "fp32"  # of the training steps' forward passes; the loop sets it from trainer.precision
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # the trainer's schedule when trainer.lr_schedule is null: constant | cosine
 
     def build(self, dim: int, device="cpu", image_shape=None) -> "TrainedModel":
         """Create the networks for data of `dim` coordinates (images: of `image_shape`) on `device`."""
