@@ -1,6 +1,7 @@
 """A model written against the protocol alone gets the whole run: the 40-line diagonal flow
 that once crashed a moons run twice (the report probed for iwae_k, the plots for kl_weight)."""
 
+import copy
 import json
 import math
 
@@ -121,3 +122,22 @@ def test_the_trainer_follows_the_model_s_schedule_unless_told_otherwise():
     model = CosineDiagonalFlow().fit(x, max_steps=10)
     assert model.rates[0] == 0.05 and model.rates[5] == pytest.approx(0.025) and model.rates[-1] < 0.002
     assert set(CosineDiagonalFlow().fit(x, max_steps=10, lr_schedule="constant").rates) == {0.05}
+
+
+class AveragedDiagonalFlow(DiagonalFlow):
+    """The diagonal flow holding a frozen copy of its weights, as a moving average would be."""
+
+    network_names = ("net", "net_average")
+
+    def build(self, dim, device="cpu", image_shape=None):
+        super().build(dim, device)
+        self.net_average = copy.deepcopy(self.net).requires_grad_(False)
+        return self
+
+
+def test_a_frozen_copy_is_saved_but_neither_trained_nor_counted(tmp_path):
+    model = AveragedDiagonalFlow().fit(torch.randn(500, 3) + 2, max_steps=20)
+    (optimizer,) = model.make_optimizers()
+    assert model.n_parameters == 6 and sum(p.numel() for group in optimizer.param_groups for p in group["params"]) == 6
+    assert torch.equal(model.net_average["mu"], torch.zeros(3)) and model.net["mu"].abs().min() > 0  # trained, the copy not
+    assert set(model.state_dict()) >= {"net", "net_average"}

@@ -64,10 +64,11 @@ class TrainedModel(GenerativeModel):
         return self
 
     def parameters(self):
-        """Every trained weight of every network."""
+        """Every trained weight of every network (a moving average's copy, its weights
+        frozen with requires_grad_(False), is held but not trained)."""
         for network in self.networks():
             if network is not None:
-                yield from network.parameters()
+                yield from (p for p in network.parameters() if p.requires_grad)
 
     @property
     def is_fitted(self) -> bool:
