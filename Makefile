@@ -34,13 +34,15 @@ test: $(VENV)/.installed
 
 # Density models against scikit-learn/scipy (a few minutes), then GAN/WGAN runs with
 # time budgets and the loop against a bare torch loop (about 25 minutes), then the
-# Parzen protocol's cost and the VAE and GAN on MNIST (about 40 minutes). Run it alone.
+# Parzen protocol's cost and the VAE and GAN on MNIST (about 40 minutes), then RealNVP on
+# the toy sets and MNIST (about 35 minutes). Run it alone.
 # MNIST: GENLAB_MNIST_DIR, else ../shared/data/mnist where it exists, else genlab's cache.
 bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/run.py
 	$(PY) tests/bench/adversarial.py
 	$(MNIST_ENV) $(PY) tests/bench/parzen.py
 	$(MNIST_ENV) $(PY) tests/bench/images.py
+	$(MNIST_ENV) $(PY) tests/bench/flow.py
 
 # The lecture gallery: every figure remade by its own genlab command into outputs/lecture/,
 # with outputs/lecture/index.md stating each command (under 5 minutes here; run it alone).
