@@ -12,11 +12,12 @@ MNIST_ENV := $(if $(GENLAB_MNIST_DIR),,$(if $(SHARED_MNIST),GENLAB_MNIST_DIR=$(a
 
 install: $(VENV)/.installed
 
-# With the launchers and optuna extras: tests/test_launchers.py runs sweeps through them.
+# With the launchers and optuna extras (tests/test_launchers.py runs sweeps through them) and
+# scikit-learn (tests/test_estimator_api.py checks the models with its clone and GridSearchCV).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(TORCH_PIN)
-	$(PIP) -e '.[test,launchers,optuna]'
+	$(PIP) -e '.[test,launchers,optuna,sklearn]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed

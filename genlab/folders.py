@@ -2,6 +2,7 @@
 the only ones genlab ever removes.
 
 conf/config.yaml names each run `${genlab.new_folder:<output_root>/runs/<date>_<time>_<model>_<data>}`
+(<data>: the data option, or the stem of the file a data=file run reads)
 (a sweep `${genlab.new_folder:<output_root>/multirun/<date>_<time>}`). The resolver creates
 that folder with an exclusive `mkdir`; when it is taken (two runs started in the same
 second) it creates `<name>-2`, `<name>-3`, ... instead, so no two runs or sweeps share a
@@ -20,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 RESOLVER = "genlab.new_folder"
+DATA_NAME_RESOLVER = "genlab.data_name"  # the <data> part of a run's name
 _created: dict[str, Path] = {}  # the name asked for -> the folder created for it, in this process
 
 
@@ -65,6 +67,14 @@ def register_resolver() -> None:
 
     if not OmegaConf.has_resolver(RESOLVER):
         OmegaConf.register_new_resolver(RESOLVER, new_folder, use_cache=True)
+    if not OmegaConf.has_resolver(DATA_NAME_RESOLVER):
+        OmegaConf.register_new_resolver(DATA_NAME_RESOLVER, data_name)
+
+
+def data_name(choice: str, path=None) -> str:
+    """The data set's part of a run folder's name: the option chosen (moons), or for a
+    set read from a file (data=file data.path=...) the file's stem."""
+    return Path(str(path)).stem or choice if path else choice
 
 
 def folder_problem(key: str, value) -> str | None:

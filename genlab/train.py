@@ -56,6 +56,10 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     if sampler is not None and data.image_shape is not None:
         raise ConfigError(f"sampler.name must be direct on images ({data.name}); langevin and mala sample 1D/2D points")
     resolved = OmegaConf.to_container(cfg, resolve=True)
+    if data.fingerprint is not None:
+        resolved["data_fingerprint"] = data.fingerprint  # in config.yaml: resume=true continues only on the same file
+    if data.standardization is not None:
+        resolved["data_standardization"] = data.standardization.as_dict()  # load_run gives the model in the file's units
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
     if isinstance(model, TrainedModel):
         metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given, sampler)

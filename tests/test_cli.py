@@ -18,7 +18,7 @@ RUN_FILES = {".hydra", "train.log", "config.yaml", "checkpoint.pt", "metrics.jso
 def test_help_lists_groups_and_options_without_importing_torch(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert "data: 25gaussians, 8gaussians, checkerboard, circles, mixture1d, mixture2d, mnist, moons" in result.stdout
+    assert "data: 25gaussians, 8gaussians, checkerboard, circles, file, images, mixture1d, mixture2d, mnist, moons" in result.stdout
     conf = Path(__file__).resolve().parents[1] / "conf"
     for group in ("model", "model_data"):  # every option file of the group, listed in order
         options = ", ".join(sorted(p.stem for p in (conf / group).glob("*.yaml")))

@@ -41,6 +41,10 @@ class Dataset:
     binarize = "none"     # image sets: how pixels were binarized (none, static, dynamic)
     train_labels: torch.Tensor | None = None
     test_labels: torch.Tensor | None = None
+    columns: list[str] | None = None       # the coordinates' names for axis labels (None: x1, x2, ...)
+    plot_columns: list[int] | None = None  # d > 2: the coordinates pairs.png shows (None: the first 4)
+    standardization = None  # a genlab.data.standardize.Standardization when the model is fit on standardized points
+    fingerprint: str | None = None  # sets read from a user's file: its sha256, so resume=true refuses a changed file
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

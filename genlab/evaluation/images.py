@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from genlab.errors import ConfigError, check_positive
+from genlab.metrics.classifier import N_CLASSES
 from genlab.metrics.parzen import parzen_report, select_sigma
 from genlab.metrics.registry import IMAGES, metrics
 from genlab.metrics.standard_error import standard_error
@@ -94,11 +95,14 @@ class ImageReport:
                 bits = bits_per_dim(log_p, data.dim)
                 results.update({"test_bits_per_dim": bits.mean().item(), "test_bits_per_dim_standard_error": standard_error(bits)})
                 rows.append(("test bits per dimension (8-bit pixels)", f"{bits.mean():.3f} ± {standard_error(bits):.3f}"))
-        if options["classifier"] and not data.has_labels:
-            log.info("no class coverage or Fréchet distance: %s has no labels to train the domain classifier on", data.name)
+        if options["classifier"] and (reason := classifier_refusal(data)):
+            log.info("no class coverage or Fréchet distance: %s", reason)
             options = {**options, "classifier": False}
         test_grey = data.grey().test[self.test_order] if options["classifier"] else None
-        references = image_references(data, self.validation, self.test, test_grey, self.n_eval, options) if options["references"] else {}
+        n_real = min(self.n_eval, len(data.train))  # a small file of images has fewer than n_eval to put beside the samples
+        if options["references"] and n_real < self.n_eval:
+            log.info("the real-images reference uses all %d training images of %s (n_eval is %d)", n_real, data.name, self.n_eval)
+        references = image_references(data, self.validation, self.test, test_grey, n_real, options) if options["references"] else {}
         if options["parzen"]:
             results["parzen"] = parzen_report(samples, self.validation, self.test)
         if options["classifier"]:
@@ -122,6 +126,19 @@ class ImageReport:
         widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
         log.info("image metrics on %d samples (test: %d images, binarize=%s):\n%s", self.n_eval, len(self.test), self.data.binarize, "\n".join(lines))
+
+
+def classifier_refusal(data) -> str | None:
+    """Why the domain classifier (a CNN on 28 x 28 grey images of 10 classes) cannot judge
+    `data`'s samples, or None when it can."""
+    if not data.has_labels:
+        return f"{data.name} has no labels to train the domain classifier on (data.labels)"
+    if tuple(data.image_shape) != (1, 28, 28):
+        return f"the domain classifier reads 28 x 28 grey images; {data.name}'s are {' x '.join(map(str, data.image_shape))} (channels x height x width)"
+    highest = max(int(labels.max()) for labels in (data.train_labels, data.test_labels))
+    if highest >= N_CLASSES:
+        return f"the domain classifier has {N_CLASSES} classes; {data.name}'s labels run to {highest}"
+    return None
 
 
 def bits_per_dim(log_p, dim: int):

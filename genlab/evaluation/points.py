@@ -16,10 +16,12 @@ import logging
 
 import torch
 
+from genlab.evaluation.file_units import in_model_units
 from genlab.metrics import kde_of_samples, likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import headline, table
 from genlab.plots.density import plot_density
 from genlab.plots.model_figures import draw_model_figures
+from genlab.plots.pairs import plot_pairs
 from genlab.plots.samples import plot_samples
 from genlab.plots.snapshots import plot_snapshots
 from genlab.plots.training import plot_training
@@ -37,6 +39,8 @@ class PointReport:
         self.model, self.data, self.sampler = model, data, sampler
         self.seed, self.n_eval, self.n_fresh = config.get("seed", 0), config["n_eval"], config["n_fresh"]
         self.real = real_data_quality(data, self.n_eval, self.seed)
+        for reason in left_out(data):
+            log.info("%s", reason)
 
     def _rng(self) -> torch.Generator:
         return torch.Generator(self.model.device).manual_seed(self.seed)
@@ -77,8 +81,25 @@ class PointReport:
         plot_density(shown, data, run_dir / "density.png")
         if history is not None:
             plot_training(history, model, run_dir / "training.png")
-            plot_snapshots(history["snapshots"], data, model.label, run_dir / "snapshots.png")
+            snapshots = [{**s, "samples": data.standardization.to_file(s["samples"])} if data.standardization else s
+                         for s in history["snapshots"]]  # the loop drew them in the model's units
+            plot_snapshots(snapshots, data, model.label, run_dir / "snapshots.png")
         title = None if self.sampler is None else f"{DISPLAY_NAMES[self.sampler.name]} samples, {model.label}"
         plot_samples(model, data, run_dir / "samples.png", samples=chains, title=title)
-        draw_model_figures(model, data, run_dir)
+        if data.dim > 2:
+            plot_pairs(model.sample(self.n_eval, self._rng()) if chains is None else chains, data, run_dir / "pairs.png", model.label)
+        draw_model_figures(*in_model_units(model, data), run_dir)
         return results
+
+
+def left_out(data) -> list[str]:
+    """What a run on `data` cannot measure, and why, in one line (none for sets that draw
+    fresh points and know their density)."""
+    missing, lines = [], []
+    if not data.can_draw:
+        missing.append("no fresh draws")
+        lines.append(f"the real-data row scores one half of its {len(data.test)} held-out points against the other half")
+    if not data.has_density:
+        missing.append("no known density")
+        lines.append("the true test log-likelihood, the KL estimate and the true log-density of the samples are left out")
+    return [f"{data.name} has {' and '.join(missing)}: {'; '.join(lines)}"] if missing else []

@@ -15,6 +15,7 @@ import math
 
 import torch
 
+from genlab.arrays import as_dataset, to_tensor
 from genlab.errors import ConfigError, check_positive
 from genlab.metrics.registry import SAMPLES, metrics, register
 from genlab.metrics.standard_error import standard_error
@@ -179,7 +180,7 @@ def _percent(fraction: float, digits: int = 1) -> str:
 @register("mmd", higher_is_better=False, summary=(),
           rows=lambda mmd: {f"MMD^2 (RBF, bandwidth {bandwidth})": f"{value:.2e}" for bandwidth, value in mmd.items()})
 def _mmd(samples, test, data):
-    return mmd_rbf(samples, test, mmd_bandwidths(test))
+    return mmd_rbf(samples, test, mmd_bandwidths(data.test))  # the data's bandwidths, also for a real row scored against half of it
 
 
 @register("sliced_wasserstein", applies=lambda data: data.dim != 1, higher_is_better=False,
@@ -219,8 +220,13 @@ def _mode_coverage(samples, test, data):
     return mode_coverage(samples, data.modes, data.mode_std)
 
 
-def sample_quality(samples: torch.Tensor, data) -> dict:
-    """Every registered sample metric that applies to `data`, all against its held-out test set."""
+def sample_quality(samples, data) -> dict:
+    """Every registered sample metric that applies to `data`, all against its held-out test set.
+
+    `samples` is an array (numpy or torch) of shape (n, d); `data` a genlab data set or an
+    array of held-out points (a `genlab.data.Points` of them: no true density, no modes, so
+    the metrics that need them are left out)."""
+    data = as_dataset(data)
     samples = _points(samples, "samples", dim=data.dim).cpu()
     test = _points(data.test, "data.test").cpu()
     return {metric.name: metric.compute(samples, test, data) for metric in metrics(SAMPLES) if metric.applies(data)}
@@ -228,21 +234,37 @@ def sample_quality(samples: torch.Tensor, data) -> dict:
 
 def real_data_quality(data, n: int = VEEGAN_SAMPLES, seed: int = 0) -> dict:
     """sample_quality of `n` fresh real points: the best any model can score with this
-    many samples (MMD near 0, every mode captured), so a model's numbers read against it."""
+    many samples (MMD near 0, every mode captured), so a model's numbers read against it.
+
+    A set without fresh draws (your file) has only its held-out points: one half of them,
+    chosen by `seed`, is scored against the other half, so the row is what real data
+    scores with half as many points on both sides (`n` does not apply)."""
     n = check_positive("n", n, integer=True)
-    return sample_quality(data.sample(n, torch.Generator().manual_seed(seed + REAL_DATA_SEED_OFFSET)), data)
+    generator = torch.Generator().manual_seed(seed + REAL_DATA_SEED_OFFSET)
+    if data.can_draw:
+        return sample_quality(data.sample(n, generator), data)
+    test = _points(data.test, "data.test").cpu()
+    order = torch.randperm(len(test), generator=generator)
+    if len(order) < 4:
+        raise ConfigError(f"the real-data row needs at least 4 held-out points of {data.name} (got {len(order)})")
+    half, other = test[order[: len(order) // 2]], test[order[len(order) // 2:]]
+    return {metric.name: metric.compute(half, other, data) for metric in metrics(SAMPLES) if metric.applies(data)}
 
 
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _points(x: torch.Tensor, name: str, dim: int | None = None) -> torch.Tensor:
-    """(n,) or (n, d) -> a finite float64 (n, d) tensor on the same device (CPU for MPS,
-    which has no float64), with the models' own input checks."""
-    x = torch.as_tensor(x).detach()
+def _points(x, name: str, dim: int | None = None) -> torch.Tensor:
+    """(n,) or (n, d), numpy or torch -> a finite float64 (n, d) tensor on the same device
+    (CPU for MPS, which has no float64), with the models' own input checks and, given `dim`,
+    as many columns as the data."""
+    x = to_tensor(x, name).detach()
     if x.device.type == "mps":
         x = x.cpu()
-    return GenerativeModel._as_points(x.to(torch.float64), name, dim)
+    x = GenerativeModel._as_points(x.to(torch.float64), name)
+    if dim is not None and x.shape[1] != dim:
+        raise ConfigError(f"{name} must have {dim} columns, as data (got {x.shape[1]})")
+    return x
 
 
 def _same_space(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

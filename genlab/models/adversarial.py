@@ -12,6 +12,7 @@ import copy
 import torch
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
+from genlab.models.estimator import like_input
 from genlab.models.image_networks import ARCHITECTURES, image_critic, image_generator
 from genlab.models.networks import LatentPrior, Packed, check_architecture, mlp, n_weights, refresh_batch_norm
 from genlab.models.trained import TrainedModel, adam, chunks
@@ -194,6 +195,7 @@ class AdversarialModel(TrainedModel):
         """The critic's map over the data's box (points only)."""
         return {} if data.image_shape is not None else {"critic.png": "genlab.plots.critic:plot_critic"}
 
+    @like_input
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """What the second network says about each point: f(x) in (0, 1) for a GAN's
@@ -204,7 +206,7 @@ class AdversarialModel(TrainedModel):
         was_training = self.critic.training
         self.critic.eval()
         try:
-            return self._score(self.critic(x.to(self.device).repeat_interleave(self.pack, dim=0))[:, 0])
+            return self._score(self.critic(x.to(self.device, self.dtype).repeat_interleave(self.pack, dim=0))[:, 0])
         finally:
             self.critic.train(was_training)
 

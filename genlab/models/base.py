@@ -6,15 +6,18 @@ from __future__ import annotations
 import torch
 
 from genlab.errors import ConfigError, check_finite_tensor
+from genlab.models.estimator import Estimator, array_type_in
 
 
-class GenerativeModel:
+class GenerativeModel(Estimator):
     """fit(x) -> self; sample(n) -> (n, dim); log_prob(x) -> (n,) where a density exists.
 
-    Tensors go in and out on the device the model was fit on. A model lists in
-    `fitted_state` the attributes that `fit` sets; `state_dict` and
-    `load_state_dict` save and restore exactly those, as plain tensors and numbers
-    (so checkpoints load with `torch.load(weights_only=True)`).
+    A model writes these on tensors; results come out on the device the model was fit on.
+    `Estimator` (genlab.models.estimator) adds scikit-learn's conventions on top, numpy
+    arrays in and out included. A model lists in `fitted_state` the attributes that `fit`
+    sets; `state_dict` and `load_state_dict` save and restore exactly those (and the kind
+    of array `sample` returns), as plain tensors, numbers and strings (so checkpoints load
+    with `torch.load(weights_only=True)`).
     """
 
     abstract = True  # a base for models, not a model: genlab.models.registry skips it
@@ -96,7 +99,7 @@ class GenerativeModel:
 
     def state_dict(self) -> dict:
         self._check_fitted()
-        return {name: getattr(self, name) for name in self.fitted_state}
+        return {**{name: getattr(self, name) for name in self.fitted_state}, "array_type": self.array_type_}
 
     def load_state_dict(self, state: dict) -> "GenerativeModel":
         missing = set(self.fitted_state) - set(state)
@@ -104,6 +107,7 @@ class GenerativeModel:
             raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__}")
         for name in self.fitted_state:
             setattr(self, name, state[name])
+        self.array_type_ = array_type_in(state)
         self._after_load()
         return self
 
@@ -127,3 +131,13 @@ class GenerativeModel:
         if dim is not None and x.shape[1] != dim:
             raise ConfigError(f"{name} must have {dim} columns, as the data the model was fit on (got {x.shape[1]})")
         return check_finite_tensor(name, x)
+
+
+def check_fitted_model(model, name: str = "model") -> GenerativeModel:
+    """`model` when it is a fitted genlab model, else one line naming the argument (for
+    the functions that take a model, such as the plots)."""
+    if not isinstance(model, GenerativeModel):
+        raise ConfigError(f"{name} must be a fitted genlab model, a GenerativeModel (got {type(model).__name__})")
+    if not model.is_fitted:
+        raise ConfigError(f"{name} must be fitted: call {name}.fit(x) first")
+    return model

@@ -14,8 +14,10 @@ import math
 
 import torch
 
+from genlab.arrays import to_tensor
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
 from genlab.models.base import GenerativeModel
+from genlab.models.estimator import like_input
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 INITS = ("kmeans++", "random", "random_from_data")
@@ -179,12 +181,28 @@ class GMM(GenerativeModel):
     # -- the protocol ----------------------------------------------------------------------
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        x, log_prob = self._weighted_log_prob(x)
+        return torch.logsumexp(log_prob, 0).to(x.dtype)
+
+    @like_input
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, n_components): each component's responsibility for each row, the posterior
+        probability that the row was drawn from it."""
+        x, log_prob = self._weighted_log_prob(x)
+        return torch.softmax(log_prob, 0).T.to(x.dtype)
+
+    @like_input
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The index of the most responsible component of each row."""
+        return self.predict_proba(x).argmax(1)
+
+    def _weighted_log_prob(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x checked, and the (K, n) table of log(w_k N(x_i | mu_k, Sigma_k))."""
         self._check_fitted()
         k, d = self.means_.shape
         x = self._as_points(x, dim=d)
         covariances = _from_sklearn_shape(self.covariances_, self.covariance_type, k, d)
-        log_prob = _component_log_prob(x.to(self.means_), self.means_, _precision_cholesky(covariances), self.weights_)
-        return torch.logsumexp(log_prob, 0).to(x.dtype)
+        return x, _component_log_prob(x.to(self.means_), self.means_, _precision_cholesky(covariances), self.weights_)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         self._check_fitted()
@@ -244,6 +262,7 @@ class GMM(GenerativeModel):
 
     def information_criteria(self, x: torch.Tensor) -> dict:
         """BIC and AIC on x (lower is better), from one pass over the data."""
+        x = to_tensor(x)
         total = self.log_prob(x).double().sum().item()
         return {"bic": -2 * total + self.n_parameters * math.log(len(x)), "aic": -2 * total + 2 * self.n_parameters}
 

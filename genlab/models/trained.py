@@ -16,6 +16,7 @@ import torch
 
 from genlab.errors import ConfigError
 from genlab.models.base import GenerativeModel
+from genlab.models.estimator import array_type_in
 from genlab.engine.precision import autocast
 
 
@@ -54,14 +55,27 @@ class TrainedModel(GenerativeModel):
         return autocast(self.device, self.precision)
 
     def fit(self, x: torch.Tensor, **trainer) -> "TrainedModel":
-        """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g. max_steps."""
+        """Train on `x` in memory (no files); `trainer` takes the keys of conf/trainer, e.g.
+        max_steps. Points of another float type (float64) train in the networks' (float32)."""
         from genlab.engine.loop import TrainerSettings, train
 
         x = self._as_points(x)
         if not self.is_fitted:
             self.build(x.shape[1], x.device)
-        train(self, x, TrainerSettings(**{"progress": False, **trainer}))
+        train(self, x.to(self.dtype), TrainerSettings(**{"progress": False, **trainer}))
         return self
+
+    def _as_points(self, x, name: str = "x", dim: int | None = None) -> torch.Tensor:
+        """Every model's checks on its points, then, once the networks are built, their
+        float type: float64 points are scored in float32, as the weights are."""
+        x = GenerativeModel._as_points(x, name, dim)
+        return x.to(self.dtype) if self.is_fitted else x
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The networks' float type, which their inputs are cast to."""
+        self._check_fitted()
+        return next(self.networks()[0].parameters()).dtype
 
     def parameters(self):
         """Every trained weight of every network (a moving average's copy, its weights
@@ -84,7 +98,7 @@ class TrainedModel(GenerativeModel):
         """The shape of the data, the step count and each built network's weights."""
         self._check_fitted()
         built = {name: network for name, network in zip(self.network_names, self.networks()) if network is not None}
-        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_,
+        return {"dim": self.dim, "image_shape": self.image_shape, "steps_trained": self.steps_trained_, "array_type": self.array_type_,
                 **{name: network.state_dict() for name, network in built.items()}}
 
     def load_state_dict(self, state: dict) -> "TrainedModel":
@@ -98,6 +112,7 @@ class TrainedModel(GenerativeModel):
             raise ConfigError(f"checkpoint lacks {sorted(missing)} for {type(self).__name__} with these settings")
         self._load_networks(state, names)
         self.steps_trained_ = int(state.get("steps_trained", 0))
+        self.array_type_ = array_type_in(state)
         return self
 
     @property

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from genlab.errors import ConfigError, check_choice, check_nonnegative, check_positive
+from genlab.models.estimator import like_input
 from genlab.models.networks import check_architecture, mlp
 from genlab.models.trained import TrainedModel, chunks
 
@@ -121,6 +122,7 @@ class VAE(TrainedModel):
 
     # -- the protocol -------------------------------------------------------------------------
 
+    @like_input
     @torch.no_grad()
     def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The evidence lower bound of each row (lambda = 1, one latent draw), in nats."""
@@ -162,9 +164,9 @@ class VAE(TrainedModel):
         return self.elbo(x, generator)
 
     def figures(self, data) -> dict[str, str]:
-        """Points: the pushforwards x^_i ~ g#mu_i; images: reconstructions and, in 2D, the latent manifold."""
+        """1D/2D points: the pushforwards x^_i ~ g#mu_i; images: reconstructions and, in 2D, the latent manifold."""
         if data.image_shape is None:
-            return {"pushforward.png": "genlab.plots.pushforward:plot_pushforward"}
+            return {"pushforward.png": "genlab.plots.pushforward:plot_pushforward"} if data.dim <= 2 else {}
         figures = {"reconstructions.png": "genlab.plots.images:plot_reconstructions"}
         if self.latent_dim == 2:
             figures["latent_manifold.png"] = "genlab.plots.images:plot_latent_manifold"
@@ -182,17 +184,19 @@ class VAE(TrainedModel):
         blocks = [self.decode(torch.randn(m, self.latent_dim, device=self.device, generator=generator)) for m in chunks(int(n), 65536)]
         return torch.cat(blocks) if blocks else torch.empty(0, self.dim, device=self.device)
 
+    @like_input
     @torch.no_grad()
     def pushforward(self, x: torch.Tensor, n_per_point: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """x^_i ~ g#mu_i: n_per_point decoded draws from each row's latent distribution, (n_per_point, n, dim)."""
-        mean, log_var = self.encode(x.to(self.device))
+        mean, log_var = self.encode(x.to(self.device, self.dtype))
         eps = torch.randn((n_per_point, *mean.shape), device=mean.device, generator=generator)
         return self.decode(mean + torch.exp(0.5 * log_var) * eps)
 
+    @like_input
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """g(m_i): each row decoded from the mean of its latent distribution."""
-        return self.decode(self.encode(x.to(self.device))[0])
+        return self.decode(self.encode(x.to(self.device, self.dtype))[0])
 
     def summary(self, x: torch.Tensor) -> dict:
         return {"kl_weight": self.kl_weight, "likelihood": self.likelihood, "iwae_k": self.iwae_k}

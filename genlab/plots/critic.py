@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
+from genlab.arrays import to_numpy
 from genlab.plots import style
 
 # Maps of f, distinct from the density's magma: a GAN's f is a probability, centred
@@ -31,7 +32,7 @@ def plot_critic(model, data, path: Path, resolution: int = 200) -> Path | None:
     weights, buffers and training mode are left as they were."""
     if data.dim not in (1, 2):
         return None
-    fake = model.sample(N_POINTS, torch.Generator(model.device).manual_seed(SEED)).detach().float().cpu().numpy()
+    fake = to_numpy(model.sample(N_POINTS, torch.Generator(model.device).manual_seed(SEED))).astype("float32")  # numpy or torch, as fit
     if data.dim == 1:
         fig = _univariate(model, data, fake)
     else:

@@ -14,11 +14,17 @@ from pathlib import Path
 import torch
 from matplotlib.colors import PowerNorm
 
+from genlab.arrays import as_dataset
+from genlab.models.base import check_fitted_model
 from genlab.plots import style
 
 
 def plot_density(model, data, path: Path, resolution: int = 300) -> Path | None:
-    """Write density.png for 1D or 2D data; other dimensions get no density plot (None)."""
+    """Write density.png for 1D or 2D data; other dimensions get no density plot (None),
+    and so do models without a density (GAN, WGAN: plot genlab.metrics.kde_of_samples of
+    their samples). `model` is any fitted genlab model, `data` a genlab data set or an
+    array of points to draw under the density."""
+    model, data = check_fitted_model(model), as_dataset(data)
     if not model.has_log_prob or data.dim not in (1, 2):
         return None
     if data.dim == 1:

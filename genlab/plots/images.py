@@ -51,7 +51,8 @@ def plot_image_snapshots(snapshots: list[dict], image_shape, label: str, path: P
 
 def plot_reconstructions(model, data, path: Path, n: int = 50, ncols: int = 10) -> Path:
     """reconstructions.png: the first n test images (odd rows) over their reconstructions g(m_i) (even rows)."""
-    image_shape, images = data.image_shape, data.test[:n]
+    ncols = min(ncols, len(data.test))
+    image_shape, images = data.image_shape, data.test[: min(n, len(data.test)) // ncols * ncols]  # whole rows only
     recon, images = model.reconstruct(images).cpu(), images.cpu()
     pairs = torch.cat([torch.stack([images[i:i + ncols], recon[i:i + ncols]]) for i in range(0, len(images), ncols)])  # image row, its reconstructions, ...
     fig, (ax,) = style.figure(width=4.6, height=4.4)

@@ -11,6 +11,8 @@ import logging
 import time
 from pathlib import Path
 
+from genlab.data.standardize import for_model
+from genlab.evaluation.file_units import in_file_units
 from genlab.engine.checkpoint import CHECKPOINT_NAME, save_checkpoint, write_run_config
 from genlab.errors import config_key
 from genlab.evaluation.points import PointReport
@@ -25,12 +27,12 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, sampler: Lan
     likelihoods, the sample-quality metrics beside a fresh real sample, a Langevin
     `sampler`'s chains where one is chosen), and write figures, checkpoint and metrics."""
     run_dir = Path(run_dir)
-    train = data.train.to(device)
+    train = for_model(data, data.train.to(device))
     start = time.perf_counter()
     with config_key("model."):
         model.fit(train)
     fit_seconds = time.perf_counter() - start
-    results = PointReport(model, data, config, sampler).finish(None, run_dir)
+    results = PointReport(in_file_units(model, data), data, config, sampler).finish(None, run_dir)
     metrics = {
         **run_header(model, data, device),
         "fit_seconds": fit_seconds,
@@ -52,4 +54,5 @@ def run_header(model, data, device) -> dict:
         "device": str(device),
         "n_train": len(data.train),
         "n_test": len(data.test),
+        **({"standardization": data.standardization.as_dict()} if data.standardization is not None else {}),
     }

@@ -64,6 +64,9 @@ def load_run(path, device: str = "cpu", model_class: type | None = None):
     The model is built by `build_model` from the run's config (a class among genlab's own
     models, or `model_class`), then given the saved fitted state, so it samples and scores
     without refitting. A checkpoint whose `model_class` disagrees with its config is refused.
+    A run on standardized points (data.standardize=true) gives the model in the file's
+    units (genlab.evaluation.file_units.InFileUnits; its `.model` is the one fit on the
+    standardized points).
     """
     from omegaconf import OmegaConf
 
@@ -78,4 +81,10 @@ def load_run(path, device: str = "cpu", model_class: type | None = None):
     if model_class is None and state.get("model_class") != type(model).__name__:
         raise CheckpointError(f"refusing {path}: it says it holds a {state.get('model_class')!r}, its config a {type(model).__name__}")
     model.load_state_dict(state["model_state"])
+    scaling = config.get("data_standardization")
+    if isinstance(scaling, dict):
+        from genlab.data.standardize import Standardization
+        from genlab.evaluation.file_units import InFileUnits
+
+        model = InFileUnits(model, Standardization(scaling["shift"], scaling["scale"]))
     return model, OmegaConf.create(config)

@@ -74,6 +74,10 @@ def _section(config: dict, name: str) -> dict:
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:
     """`section.key: the checkpoint was trained with ..., this run asks for ...`, or None."""
+    if saved.get("data_fingerprint") != wanted.get("data_fingerprint"):
+        return (f"data.path: the file's content differs from the one the checkpoint was trained on (sha256 "
+                f"{str(saved.get('data_fingerprint'))[:12]}..., now {str(wanted.get('data_fingerprint'))[:12]}...); "
+                "resume on the same file or drop resume")
     for section in ("model", "data"):
         before, now = _section(saved, section), wanted[section]
         for key in sorted(set(before) | set(now)):

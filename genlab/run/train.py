@@ -12,6 +12,8 @@ import logging
 import time
 from pathlib import Path
 
+from genlab.data.standardize import for_model
+from genlab.evaluation.file_units import in_file_units
 from genlab.io import write_json
 from genlab.engine.checkpoint import write_run_config
 from genlab.errors import config_key
@@ -46,11 +48,11 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
 
         report = ImageReport(model, data, config, device)
     else:
-        report = PointReport(model, data, config, sampler)
+        report = PointReport(in_file_units(model, data), data, config, sampler)
 
     write_run_config(run_dir, config)  # before training: what resume=true reads to find this run
     started = time.perf_counter()
-    history = train(model, data.train.to(device), settings, seed=config["seed"], run_dir=run_dir, config=config,
+    history = train(model, for_model(data, data.train.to(device)), settings, seed=config["seed"], run_dir=run_dir, config=config,
                     evaluate=report.evaluate, resume=resume, transform=data.binarize_batch)
     wall_seconds = time.perf_counter() - started
     results = report.finish(history, run_dir)
@@ -66,7 +68,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
         "n_parameters": model.n_parameters,
         "final_losses": history["losses"][-1] if history["losses"] else None,
         **results,
-        **model.summary(data.train),
+        **model.summary(for_model(data, data.train)),
     }
     write_json(run_dir / "metrics.json", metrics)
     return metrics
