@@ -16,7 +16,7 @@ from helpers import GENLAB, compose_config, run_cli
 
 QUICK = ["model.hidden=32", "model.depth=2", "model.batch_size=64", "trainer.log_every=10"]
 RUN_FILES = {".hydra", "train.log", "config.yaml", "checkpoint.pt", "metrics.json", "metrics.jsonl",
-             "density.png", "samples.png", "critic.png", "training.png", "snapshots.png"}
+             "density.png", "samples.png", "critic.png", "training.png", "snapshots.png", "training.gif"}
 
 
 def test_a_short_wgan_run_on_moons_writes_every_file(tmp_path):

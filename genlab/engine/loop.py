@@ -52,6 +52,7 @@ class TrainerSettings:
     max_seconds: float | None = None
     lr_schedule: str | None = None  # constant | cosine (to 0 at max_steps) | None: the model's own
     precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.engine.precision)
+    animation: bool = True  # training.gif of the samples at every evaluation (1D/2D points; genlab.plots.animation)
 
     def __post_init__(self):
         for key in ("max_steps", "eval_every", "checkpoint_every", "log_every", "snapshot_size"):
@@ -65,6 +66,8 @@ class TrainerSettings:
         if self.lr_schedule is not None:
             check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("precision", self.precision, PRECISIONS)
+        if not isinstance(self.animation, bool):
+            raise ConfigError(f"animation must be true or false (got {self.animation!r})")
 
     def lr_factor(self, step: int) -> float:
         """The share of each optimizer's base learning rate used for update `step` (0-based)."""

@@ -13,12 +13,14 @@ models also get their training curves and snapshots.
 from __future__ import annotations
 
 import logging
+import time
 
 import torch
 
 from genlab.evaluation.file_units import in_model_units
 from genlab.metrics import kde_of_samples, likelihood_metrics, real_data_quality, sample_quality
 from genlab.metrics.report import headline, table
+from genlab.plots.animation import animation_grid, frame, plot_animation
 from genlab.plots.density import plot_density
 from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.pairs import plot_pairs
@@ -39,6 +41,8 @@ class PointReport:
         self.model, self.data, self.sampler = model, data, sampler
         self.seed, self.n_eval, self.n_fresh = config.get("seed", 0), config["n_eval"], config["n_fresh"]
         self.real = real_data_quality(data, self.n_eval, self.seed)
+        animate = config.get("trainer", {}).get("animation", True) and data.dim in (1, 2)
+        self.frames, self.frame_grid, self.animation_seconds = [], animation_grid(data) if animate else None, 0.0
         for reason in left_out(data):
             log.info("%s", reason)
 
@@ -47,7 +51,12 @@ class PointReport:
 
     def evaluate(self, model) -> tuple[dict, str]:
         """Sample quality of the model (and of a GAN's raw generator) at one step of training."""
-        record = {"model": sample_quality(self.model.sample(self.n_eval, self._rng()), self.data)}
+        samples = self.model.sample(self.n_eval, self._rng())
+        record = {"model": sample_quality(samples, self.data)}
+        if self.frame_grid is not None:
+            started = time.perf_counter()
+            self.frames.append(frame(self.model, samples, self.frame_grid))
+            self.animation_seconds += time.perf_counter() - started
         line = headline(record["model"])
         if self.model.has_raw_samples:
             record["raw_generator"] = sample_quality(self.model.sample(self.n_eval, self._rng(), raw=True), self.data)
@@ -59,6 +68,7 @@ class PointReport:
         `history`: the training loop's (None for a model fit in one call)."""
         model, data = self.model, self.data
         evals = history["evals"] if history else []
+        self.frame_grid, frames_grid = None, self.frame_grid  # the training's frames are all in: no more from here
         final = evals[-1] if evals and evals[-1]["step"] == model.steps_trained_ else self.evaluate(model)[0]
         names = {"model": "averaged generator", "raw_generator": "raw generator"} if model.has_raw_samples else {"model": model.label.lower()}
         results = {"samples": {"n": self.n_eval, **{key: final[key] for key in names}, "real_data": self.real}}
@@ -80,6 +90,7 @@ class PointReport:
         shown = model if exact else kde_of_samples(model.sample(self.n_eval, self._rng()), label=f"{model.label} kde")
         plot_density(shown, data, run_dir / "density.png")
         if history is not None:
+            self._animate(history, frames_grid, run_dir, results)
             plot_training(history, model, run_dir / "training.png")
             snapshots = [{**s, "samples": data.standardization.to_file(s["samples"])} if data.standardization else s
                          for s in history["snapshots"]]  # the loop drew them in the model's units
@@ -90,6 +101,19 @@ class PointReport:
             plot_pairs(model.sample(self.n_eval, self._rng()) if chains is None else chains, data, run_dir / "pairs.png", model.label)
         draw_model_figures(*in_model_units(model, data), run_dir)
         return results
+
+
+    def _animate(self, history: dict, grid, run_dir, results: dict) -> None:
+        """training.gif from the frames of this process's evaluations (a resumed run's start
+        from where it resumed), its cost in metrics.json's `animation`."""
+        frames = [{**f, "step": e["step"]} for f, e in zip(self.frames, history["evals"][len(history["evals"]) - len(self.frames):])]
+        if grid is None or not frames:
+            return
+        started = time.perf_counter()
+        path = plot_animation(frames, self.data, self.model.label, run_dir / "training.gif")
+        seconds = self.animation_seconds + time.perf_counter() - started
+        results["animation"] = {"frames": len(frames), "bytes": path.stat().st_size, "seconds": round(seconds, 3)}
+        log.info("training.gif: %d frames, %.2f MB, %.1f s to draw", len(frames), path.stat().st_size / 2**20, seconds)
 
 
 def left_out(data) -> list[str]:

@@ -54,6 +54,11 @@ class GenerativeModel(Estimator):
         called as function(model, data, path) after the run's common figures. None by default."""
         return {}
 
+    def animation_map(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Values at the points x (a grid over the data's box) that training.gif shades
+        under each frame's samples (a GAN's or WGAN's critic), or None: samples only."""
+        return None
+
     def langevin_refusal(self, sampler: str) -> str | None:
         """Why `sampler` (langevin or mala) cannot sample this model, in one line naming the
         key (asked before the fit), or None: they need an exact log-density."""
