@@ -195,11 +195,11 @@ class AdversarialModel(TrainedModel):
         """The critic's map over the data's box (points only)."""
         return {} if data.image_shape is not None else {"critic.png": "genlab.plots.critic:plot_critic"}
 
-    @like_input
     def animation_map(self, x: torch.Tensor) -> torch.Tensor:
         """training.gif shades the critic's f(x) under the samples, as the WGAN-GP toy code's frames."""
         return self.critic_value(x)
 
+    @like_input
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """What the second network says about each point: f(x) in (0, 1) for a GAN's
