@@ -40,6 +40,7 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     from genlab.run.resume import find_checkpoint
 
     check_seed(cfg.seed)
+    check_tags(cfg.get("tags"))
     check_positive("n_fresh", cfg.n_fresh, integer=True)
     check_positive("n_eval", cfg.n_eval, integer=True)
     with config_key(""):
@@ -129,6 +130,17 @@ def draw_figure(cfg: DictConfig, device, run_dir: Path) -> dict:
     write_json(run_dir / "metrics.json", metrics)
     log.info("figure %s drawn; outputs: %s", metrics["figure"], run_dir)
     return metrics
+
+
+def check_tags(tags) -> list[str]:
+    """tags=[a,b]: a list of words (numbers are read as words)."""
+    from omegaconf import ListConfig
+
+    if tags is None:
+        return []
+    if not isinstance(tags, (list, ListConfig)) or not all(isinstance(t, (str, int, float)) and not isinstance(t, bool) and str(t).strip() for t in tags):
+        raise ConfigError(f"tags must be a list of words, e.g. tags=[baseline,small] (got {tags!r})")
+    return [str(t) for t in tags]
 
 
 def disk_full(error: BaseException) -> OSError | None:

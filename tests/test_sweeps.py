@@ -186,7 +186,9 @@ def test_an_unknown_experiment_is_one_line_listing_the_experiments(tmp_path):
 
 def test_report_on_a_folder_that_is_not_a_sweep_is_one_line_exit_2(tmp_path):
     result = report(str(tmp_path), cwd=tmp_path)
-    assert (result.returncode, result.stderr.strip().splitlines()) == (2, [f"genlab-report: error: {tmp_path} is not a sweep folder (no multirun.yaml)"])
+    assert (result.returncode, result.stderr.strip().splitlines()) == (
+        2, [f"genlab-report: error: {tmp_path} is neither a run folder (no .hydra/hydra.yaml) nor a sweep folder (no multirun.yaml)"])
+    assert not (tmp_path / "outputs").exists()  # nothing made for a report that cannot be
     (tmp_path / "multirun.yaml").write_text("hydra: {}\n")
     result = report(str(tmp_path), cwd=tmp_path)
     assert (result.returncode, result.stderr.strip().splitlines()) == (2, [f"genlab-report: error: {tmp_path} is not a sweep folder (no job folders with .hydra/hydra.yaml)"])

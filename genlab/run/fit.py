@@ -34,7 +34,7 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, sampler: Lan
     fit_seconds = time.perf_counter() - start
     results = PointReport(in_file_units(model, data), data, config, sampler).finish(None, run_dir)
     metrics = {
-        **run_header(model, data, device),
+        **run_header(model, data, device, config),
         "fit_seconds": fit_seconds,
         "n_parameters": model.n_parameters,
         **results,
@@ -46,10 +46,11 @@ def fit_and_write(model, data, device, config: dict, run_dir: Path, sampler: Lan
     return metrics
 
 
-def run_header(model, data, device) -> dict:
-    """The first keys of every metrics.json: what ran on what."""
+def run_header(model, data, device, config: dict) -> dict:
+    """The first keys of every metrics.json: what ran on what, and the run's tags."""
     return {
         "model": type(model).__name__.lower(),
+        "tags": [str(tag) for tag in config.get("tags") or []],
         "data": data.name,
         "device": str(device),
         "n_train": len(data.train),

@@ -57,7 +57,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     wall_seconds = time.perf_counter() - started
     results = report.finish(history, run_dir)
     metrics = {
-        **run_header(model, data, device),
+        **run_header(model, data, device, config),
         "steps": model.steps_trained_,
         "precision": model.precision,
         "train_seconds": history["train_seconds"],

@@ -38,6 +38,7 @@ class Job:
     metric_path: str | None  # its optimized_metric and that metric's value
     metric_value: float | None
     seconds: float | None
+    tags: list[str] = field(default_factory=list)  # the run's tags=[...]
 
 
 @dataclass
@@ -75,7 +76,27 @@ def read_job(folder: Path) -> Job:
         path, value = optimized_metric(metrics, config.get("optimized_metric")) if metrics else (config.get("optimized_metric"), None)
     except ConfigError:
         path, value = config.get("optimized_metric"), None
-    return Job(int(hydra.hydra.job.num), folder, overrides, status, error, metrics, config.get("sweep_figure") or "density.png", path, value, _seconds(folder, metrics))
+    tags = [str(tag) for tag in (config.get("tags") or [])]
+    number = OmegaConf.select(hydra, "hydra.job.num", default=0)  # a single run's is unset
+    return Job(int(number), folder, overrides, status, error, metrics, config.get("sweep_figure") or "density.png", path, value,
+               _seconds(folder, metrics), tags)
+
+
+def read_runs(folders: list[Path], out: Path, command: str) -> Sweep:
+    """Single run folders and sweep folders as one set of jobs, numbered in the order given
+    (a sweep's in its own order), keyed by the overrides that differ between them: what
+    genlab-report compares. `out` is where its files go."""
+    jobs = []
+    for folder in map(Path, folders):
+        if (folder / "multirun.yaml").is_file():
+            jobs += read_sweep(folder).jobs
+        elif (folder / ".hydra" / "hydra.yaml").is_file():
+            jobs.append(read_job(folder))
+        else:
+            raise NotASweep(f"{folder} is neither a run folder (no .hydra/hydra.yaml) nor a sweep folder (no multirun.yaml)")
+    for number, job in enumerate(jobs):
+        job.num = number
+    return Sweep(Path(out), command, swept_keys([], [], jobs), jobs)
 
 
 def swept_keys(task: list[str], sweeper_params: list[str], jobs: list[Job]) -> list[str]:

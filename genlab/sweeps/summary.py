@@ -3,7 +3,7 @@
 Rebuilding from the folders (never appending) makes the result the same whether it
 was written after each job, after the sweep, or later by genlab-report.
 
-summary.csv has one row per job: `job`, `folder`, a column per swept key, `status`,
+summary.csv has one row per job: `job`, `folder`, a column per swept key, `tags`, `status`,
 `error`, `optimized_metric` (the path) and `optimized_value`, the headline numbers
 (objective.headlines(): the model's test_log_likelihood and each registered metric's
 summary numbers) present in any job, named by their path in metrics.json, `wall_seconds`.
@@ -40,8 +40,9 @@ def rows(sweep: Sweep) -> list[dict]:
     return [
         {
             "job": job.num,
-            "folder": job.folder.relative_to(sweep.folder).as_posix(),
-            **{key: job.overrides.get(key, "") for key in sweep.keys},
+            "folder": _relative(job.folder, sweep.folder),
+            **{key: job.overrides.get(key, "") for key in sweep.keys if key != "tags"},
+            "tags": ",".join(job.tags),
             "status": job.status,
             "error": job.error,
             "optimized_metric": job.metric_path or "",
@@ -51,6 +52,14 @@ def rows(sweep: Sweep) -> list[dict]:
         }
         for job in sweep.jobs
     ]
+
+
+def _relative(folder: Path, base: Path) -> str:
+    """A sweep's job folder relative to the sweep; a run compared from elsewhere, as found."""
+    try:
+        return folder.relative_to(base).as_posix()
+    except ValueError:
+        return folder.as_posix()
 
 
 def _cell(value: float | None) -> str:

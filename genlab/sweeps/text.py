@@ -6,8 +6,11 @@ from genlab.sweeps.jobs import Job
 
 
 def label(job: Job, keys: list[str]) -> str:
-    """The job by its swept values (`model.hidden=32`); by its number when nothing was swept."""
-    return " ".join(f"{key}={job.overrides[key]}" for key in keys if key in job.overrides) or f"job {job.num}"
+    """The job by its swept values (`model.hidden=32`) and its tags (`[baseline]`); by its
+    number when nothing was swept."""
+    values = " ".join(f"{key}={job.overrides[key]}" for key in keys if key in job.overrides and key != "tags")
+    tags = f"[{','.join(job.tags)}]" if job.tags else ""
+    return " ".join(part for part in (values, tags) if part) or f"job {job.num}"
 
 
 def metric_text(job: Job) -> str:
