@@ -13,11 +13,12 @@ MNIST_ENV := $(if $(GENLAB_MNIST_DIR),,$(if $(SHARED_MNIST),GENLAB_MNIST_DIR=$(a
 install: $(VENV)/.installed
 
 # With the launchers and optuna extras (tests/test_launchers.py runs sweeps through them) and
-# scikit-learn (tests/test_estimator_api.py checks the models with its clone and GridSearchCV).
+# scikit-learn (tests/test_estimator_api.py checks the models with its clone and GridSearchCV) and
+# tensorboard (tests/test_loggers.py reads back what logger=tensorboard wrote).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(TORCH_PIN)
-	$(PIP) -e '.[test,launchers,optuna,sklearn]'
+	$(PIP) -e '.[test,launchers,optuna,sklearn,tensorboard]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed

@@ -33,6 +33,7 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
     import torch
     from hydra.utils import instantiate
 
+    from genlab.loggers import build_loggers
     from genlab.models.trained import TrainedModel
     from genlab.sampling import sampler_from_config
     from genlab.run.fit import fit_and_write
@@ -61,9 +62,11 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
         resolved["data_fingerprint"] = data.fingerprint  # in config.yaml: resume=true continues only on the same file
     if data.standardization is not None:
         resolved["data_standardization"] = data.standardization.as_dict()  # load_run gives the model in the file's units
+    loggers = build_loggers(cfg.get("logger"), run_dir)  # a tracker whose library is missing stops the run here
+    loggers.log_hyperparams(resolved)
     log.info("fitting %s on %s (%d points, dim %d) on %s", type(model).__name__, data.name, len(data.train), data.dim, device)
     if isinstance(model, TrainedModel):
-        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given, sampler)
+        metrics = train_and_write(model, data, device, resolved, run_dir, find_checkpoint(resolved, run_dir), seed_given, sampler, loggers)
     elif cfg.resume or cfg.ckpt_path:
         raise ConfigError(f"resume and ckpt_path continue the training of gan, wgan and vae; {type(model).__name__} fits in one call")
     elif data.image_shape is not None:
@@ -76,6 +79,7 @@ def run(cfg: DictConfig, run_dir: Path, seed_given: bool = True) -> dict:
             f" (true density: {metrics['true_test_log_likelihood']:.4f})" if "true_test_log_likelihood" in metrics else "",
             metrics["fit_seconds"],
         )
+    loggers.log_final(metrics, run_dir)
     log.info("outputs: %s", run_dir)
     return metrics
 

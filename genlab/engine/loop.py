@@ -95,14 +95,14 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, run_dir: Path | None = None,
-          config: dict | None = None, evaluate=None, resume: dict | None = None, transform=None) -> dict:
+          config: dict | None = None, evaluate=None, resume: dict | None = None, transform=None, loggers=None) -> dict:
     """Train `model` (built, on x's device) on the rows of `x`; return the history.
 
     transform(batch, rng), when given, is applied to every drawn batch (MNIST's dynamic
     binarization). evaluate(model) -> (record, line) is called every eval_every steps
     and at the end; `resume` is a checkpoint (as `load_checkpoint` returns it) whose
     model state is already loaded. With a run_dir, checkpoints and metrics.jsonl are
-    written there.
+    written there. `loggers` (genlab.loggers.Loggers) get the losses and every evaluation.
     """
     model.precision = resolve_precision(settings.precision, x.device)
     if settings.lr_schedule is None:  # the schedule the model was tuned with
@@ -145,6 +145,8 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
             if not math.isfinite(value):
                 raise TrainingDiverged(f"training diverged by step {done}: {name} is {value}; {where_good()}; try a smaller model.lr")
         history["losses"].append({"step": done, **dict(zip(names, means))})
+        if loggers is not None:
+            loggers.log_metrics({f"losses.{name}": value for name, value in zip(names, means)}, done)
 
     def snapshot(done):
         samples = model.sample(settings.snapshot_size, torch.Generator(model.device).manual_seed(seed)).cpu()
@@ -156,6 +158,8 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
         if run_dir:
             write_jsonl(Path(run_dir) / METRICS_LOG, history["evals"])
         log.info("step %d (%.0fs): %s", done, train_seconds, line)
+        if loggers is not None:
+            loggers.log_metrics(record, done)
 
     def draw(n):
         batch = x[torch.randint(len(x), (n,), device=x.device, generator=rng)]

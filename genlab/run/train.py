@@ -27,10 +27,11 @@ IMAGE_SNAPSHOT_SIZE = 40  # images kept per snapshot: enough for a row of the fi
 
 
 def train_and_write(model, data, device, config: dict, run_dir: Path, resume_from: Path | None = None,
-                    seed_given: bool = True, sampler=None) -> dict:
+                    seed_given: bool = True, sampler=None, loggers=None) -> dict:
     """Build or restore `model`, train it to trainer.max_steps, evaluate and write everything.
     `seed_given`: the command line set `seed` (a resumed run otherwise takes the checkpoint's);
-    `sampler`: Langevin settings for a model with a differentiable density (points only)."""
+    `sampler`: Langevin settings for a model with a differentiable density (points only);
+    `loggers`: the trackers that get the losses and evaluations (genlab.loggers)."""
     run_dir = Path(run_dir)
     with config_key("trainer."):
         settings = TrainerSettings(**config["trainer"])
@@ -53,7 +54,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
     write_run_config(run_dir, config)  # before training: what resume=true reads to find this run
     started = time.perf_counter()
     history = train(model, for_model(data, data.train.to(device)), settings, seed=config["seed"], run_dir=run_dir, config=config,
-                    evaluate=report.evaluate, resume=resume, transform=data.binarize_batch)
+                    evaluate=report.evaluate, resume=resume, transform=data.binarize_batch, loggers=loggers)
     wall_seconds = time.perf_counter() - started
     results = report.finish(history, run_dir)
     metrics = {

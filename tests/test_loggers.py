@@ -1,0 +1,90 @@
+"""logger=: what a run sends its trackers, read back with their own readers (TensorBoard's
+EventAccumulator, the CSV), a sweep's jobs grouped, the one-line error for a missing
+library, and a tracker that fails mid-run costing the run nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import pytest
+
+from genlab.errors import ConfigError
+from genlab.train import run
+from tests.helpers import compose_config, run_cli
+
+QUICK = ["model=wgan", "data=moons", "trainer.max_steps=100", "trainer.eval_every=50", "trainer.log_every=25", "trainer.n_snapshots=0",
+         "trainer.checkpoint_every=100", "n_eval=300"]  # losses logged at exactly 25, 50, 75, 100
+
+
+def run_on(tmp_path, name: str, *overrides: str) -> dict:
+    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
+    return run(cfg, tmp_path / "outputs" / "runs" / name)
+
+
+def test_tensorboard_gets_the_losses_evaluations_final_metrics_and_figures(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    metrics = run_on(tmp_path, "wgan", *QUICK, "logger=tensorboard")
+    events = EventAccumulator(str(tmp_path / "outputs" / "tensorboard" / "wgan"), size_guidance={"images": 0, "scalars": 0})
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert [e.step for e in events.Scalars("losses.critic_loss")] == [25, 50, 75, 100]
+    evaluations = [json.loads(line) for line in (tmp_path / "outputs" / "runs" / "wgan" / "metrics.jsonl").read_text().splitlines()]
+    logged = events.Scalars("model.sliced_wasserstein")
+    assert [(e.step, e.value) for e in logged] == [(r["step"], pytest.approx(r["model"]["sliced_wasserstein"], rel=1e-6)) for r in evaluations]
+    assert {"density", "critic", "samples", "training"} <= set(events.Tags()["images"])
+    (final,) = events.Scalars("final.samples.model.sliced_wasserstein")  # with the config in the HPARAMS view
+    assert final.value == pytest.approx(metrics["samples"]["model"]["sliced_wasserstein"], rel=1e-6) == logged[-1].value
+    assert "final.test_log_likelihood" not in scalars and "config/text_summary" in events.Tags()["tensors"]
+
+
+def test_csv_rows_hold_every_number_logged(tmp_path):
+    metrics = run_on(tmp_path, "wgan", *QUICK, "logger=csv")
+    rows = list(csv.DictReader((tmp_path / "outputs" / "runs" / "wgan" / "logged.csv").open()))
+    final = {r["name"]: float(r["value"]) for r in rows if r["step"] == "final"}
+    assert final["samples.model.sliced_wasserstein"] == metrics["samples"]["model"]["sliced_wasserstein"]
+    assert [r["step"] for r in rows if r["name"] == "losses.generator_loss"] == ["25", "50", "75", "100"]
+
+
+def test_a_sweep_with_two_loggers_groups_its_jobs(tmp_path):
+    pytest.importorskip("tensorboard")
+    result = run_cli("-m", *QUICK, "model.hidden=16,32", "logger=many", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sweep,) = (tmp_path / "outputs" / "multirun").iterdir()
+    jobs = sorted(p.parent.name for p in sweep.glob("*/metrics.json"))
+    assert len(jobs) == 2 and all((sweep / job / "logged.csv").is_file() for job in jobs)
+    assert sorted(p.name for p in (tmp_path / "outputs" / "tensorboard" / sweep.name).iterdir()) == jobs
+
+
+def test_a_missing_library_is_one_line_before_any_training(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as without the package
+    with pytest.raises(ConfigError, match=r"^logger=tensorboard needs the tensorboard package, which is not installed: pip install 'genlab\[tensorboard\]'$"):
+        run_on(tmp_path, "wgan", *QUICK, "logger=tensorboard")
+    assert not (tmp_path / "outputs" / "runs" / "wgan").exists() or not any((tmp_path / "outputs" / "runs" / "wgan").iterdir())
+
+
+def test_a_tracker_that_fails_mid_run_is_dropped_and_the_run_finishes(tmp_path, caplog):
+    from genlab.loggers.csv import CSVLogger
+
+    calls = {"n": 0}
+    original = CSVLogger.log_metrics
+
+    def failing(self, metrics, step):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("the tracking server went away")
+        return original(self, metrics, step)
+
+    CSVLogger.log_metrics = failing
+    try:
+        with caplog.at_level("WARNING", logger="genlab"):
+            metrics = run_on(tmp_path, "wgan", *QUICK, "logger=csv")
+    finally:
+        CSVLogger.log_metrics = original
+    folder = tmp_path / "outputs" / "runs" / "wgan"
+    assert metrics["steps"] == 100 and {"metrics.json", "checkpoint.pt", "training.gif", "density.png"} <= {p.name for p in folder.iterdir()}
+    assert caplog.text.count("logger csv failed (OSError: the tracking server went away)") == 1
+    assert calls["n"] == 3  # dropped after its failure: never called again
