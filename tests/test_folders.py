@@ -113,7 +113,7 @@ def test_a_read_only_output_folder_is_one_line(tmp_path, read_only_folder, key):
 
 @pytest.mark.parametrize("override,message", [
     ("+model.foo=1", "genlab: error: model.foo: no such key; model has kernel, bandwidth, cv_grid, cv_folds (genlab's keys are set without +)"),
-    ("+n_evl=100", "genlab: error: n_evl: no such key; the config has model, data, device, trainer, sampler, seed, output_root, n_fresh, n_eval,"),
+    ("+n_evl=100", "genlab: error: n_evl: no such key; the config has model, data, device, trainer, logger, sampler, seed, output_root, n_fresh, n_eval,"),
     ("++foo=1", "genlab: error: foo: no such key; the config has model,"),
     ("+seed=3", "genlab: error: Could not append to config. An item is already at 'seed'."),
 ])
