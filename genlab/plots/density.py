@@ -55,7 +55,7 @@ def _univariate(model, data):
         curves.append(KDE.label)
     ax.plot(x, _density(model.log_prob, grid), color=style.MODEL_COLOR, lw=2, label=model.label)
     curves.append(model.label)
-    ax.set(title="Univariate sample, " + ", ".join(curves), xlabel="x", ylabel="density", xlim=(lo, hi))
+    ax.set(title="Univariate sample, " + ", ".join(curves), xlabel=style.axis_names(data)[0], ylabel="density", xlim=(lo, hi))
     ax.legend()
     return fig
 
@@ -73,6 +73,6 @@ def _bivariate(model, data, resolution):
     fig.colorbar(mesh, ax=ax, label="model density")
     sample = data.train[:3000].numpy()
     ax.scatter(sample[:, 0], sample[:, 1], s=1.5, color="#7fd4ff", alpha=0.5, linewidths=0, label="sample")
-    ax.set(title=f"Bivariate sample, {model.label}", xlabel="$x_1$", ylabel="$x_2$")
+    ax.set(title=f"Bivariate sample, {model.label}", xlabel=style.axis_names(data)[0], ylabel=style.axis_names(data)[1])
     ax.grid(False)
     return fig

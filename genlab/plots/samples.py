@@ -30,10 +30,10 @@ def plot_samples(model, data, path: Path, n: int = 2000, samples=None, title: st
     for ax, points, color, heading in ((axes[0], real, style.SAMPLE_COLOR, "data (train)"), (axes[1], fake, style.MODEL_COLOR, title or f"samples, {model.label}")):
         if data.dim == 1:
             ax.hist(points[:, 0], bins=60, range=(float(lo[0]), float(hi[0])), density=True, color=color, alpha=0.6)
-            ax.set(xlabel="x", ylabel="density")
+            ax.set(xlabel=style.axis_names(data)[0], ylabel="density")
         else:
             ax.scatter(points[:, 0], points[:, 1], s=3, color=color, alpha=0.5, linewidths=0)
-            ax.set(xlim=(float(lo[0]), float(hi[0])), ylim=(float(lo[1]), float(hi[1])), xlabel="$x_1$", ylabel="$x_2$")
+            ax.set(xlim=(float(lo[0]), float(hi[0])), ylim=(float(lo[1]), float(hi[1])), xlabel=style.axis_names(data)[0], ylabel=style.axis_names(data)[1])
         ax.set_title(heading)
     return style.save(fig, path)
 

@@ -30,6 +30,13 @@ REFERENCE_COLOR = "#8c8c8c"  # the kde of the sample, as the lecture's figures s
 MODEL_COLOR = "#dd5522"  # the model's own curve or samples
 
 
+def axis_names(data) -> list[str]:
+    """The coordinates' names on the axes: a file's column names, else x (1D) or x1, x2."""
+    if data.columns:
+        return list(data.columns)
+    return ["x"] if data.dim == 1 else [f"$x_{i + 1}$" for i in range(data.dim)]
+
+
 def figure(ncols: int = 1, width: float = 5.2, height: float = 4.0):
     """A new figure with `ncols` axes side by side, in genlab's style."""
     with plt.rc_context(RC):
