@@ -88,3 +88,25 @@ def test_a_tracker_that_fails_mid_run_is_dropped_and_the_run_finishes(tmp_path, 
     assert metrics["steps"] == 100 and {"metrics.json", "checkpoint.pt", "training.gif", "density.png"} <= {p.name for p in folder.iterdir()}
     assert caplog.text.count("logger csv failed (OSError: the tracking server went away)") == 1
     assert calls["n"] == 3  # dropped after its failure: never called again
+
+
+def test_mlflow_keeps_single_runs_in_one_experiment_and_a_sweep_in_its_own(tmp_path):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    metrics = run_on(tmp_path, "wgan", *QUICK, "logger=mlflow", "tags=[baseline]")
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    (single,) = client.search_runs([client.get_experiment_by_name("genlab").experiment_id])
+    assert single.info.run_name == "wgan"
+    assert single.data.params["trainer.max_steps"] == "100" and single.data.tags["tag.baseline"] == "true"
+    assert [m.step for m in client.get_metric_history(single.info.run_id, "losses.critic_loss")] == [25, 50, 75, 100]
+    assert single.data.metrics["final.samples.model.sliced_wasserstein"] == pytest.approx(metrics["samples"]["model"]["sliced_wasserstein"])
+    assert {"density.png", "critic.png", "training.png"} <= {a.path for a in client.list_artifacts(single.info.run_id)}
+    assert single.data.tags["checkpoint"].endswith("checkpoint.pt") and single.info.status == "FINISHED"
+
+    result = run_cli("-m", *QUICK, "model.hidden=16,32", "logger=mlflow", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sweep,) = (tmp_path / "outputs" / "multirun").iterdir()
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name(f"multirun/{sweep.name}").experiment_id])
+    assert sorted(r.data.params["model.hidden"] for r in runs) == ["16", "32"]

@@ -30,6 +30,17 @@ def flatten(values: dict, prefix: str = "") -> dict[str, float]:
     return flat
 
 
+def flat_config(config: dict, prefix: str = "") -> dict:
+    """{"model": {"hidden": 128}} -> {"model.hidden": 128}: every value, numbers or not."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flat_config(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 class Logger:
     """What a tracker does with a run; every method is optional."""
 

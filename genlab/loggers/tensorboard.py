@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.loggers import Logger, missing_library, run_name
+from genlab.loggers import Logger, flat_config, missing_library, run_name
 
 
 class TensorBoardLogger(Logger):
@@ -27,7 +27,7 @@ class TensorBoardLogger(Logger):
     def log_hyperparams(self, config):
         """Flat config values (lists and nulls as text, as TensorBoard takes only numbers, text and booleans)."""
         self.hparams = {key: value if isinstance(value, (int, float, str, bool)) else str(value)
-                        for key, value in _flat_config(config).items()}
+                        for key, value in flat_config(config).items()}
         import yaml
 
         self.writer.add_text("config", "```\n" + yaml.safe_dump(config, sort_keys=False) + "```")
@@ -50,12 +50,3 @@ class TensorBoardLogger(Logger):
     def close(self):
         self.writer.close()
 
-
-def _flat_config(config: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(_flat_config(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
