@@ -24,3 +24,11 @@ def group_options(group: str) -> str:
 def compose_config(*overrides: str):
     with initialize_config_module("genlab.conf", version_base="1.3"):
         return compose("config", overrides=list(overrides))
+
+
+def run_on(tmp_path: Path, name: str, *overrides: str) -> dict:
+    """One run in this process, as the CLI's `run` does it, into tmp_path/outputs/runs/<name>."""
+    from genlab.train import run
+
+    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
+    return run(cfg, tmp_path / "outputs" / "runs" / name)

@@ -8,13 +8,8 @@ import pytest
 from PIL import Image
 
 from genlab.errors import ConfigError
-from genlab.train import run
-from tests.helpers import compose_config
+from tests.helpers import run_on
 
-
-def run_on(tmp_path, name: str, *overrides: str) -> dict:
-    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
-    return run(cfg, tmp_path / "outputs" / "runs" / name)
 
 
 def frames_of(path) -> list[np.ndarray]:

@@ -13,8 +13,7 @@ import torch
 
 from genlab.data import Mixture2D, PointFile
 from genlab.errors import ConfigError
-from genlab.train import run
-from tests.helpers import compose_config, run_cli
+from tests.helpers import run_cli, run_on
 
 POINTS = np.random.default_rng(7).standard_normal((40, 3)).round(6)
 
@@ -138,10 +137,6 @@ def test_a_run_on_a_file_is_named_after_it_and_says_what_it_leaves_out(tmp_path)
     assert metrics["data"] == "my_points" and "true_test_log_likelihood" not in metrics and "kl_estimate" not in metrics
     assert (folder / "density.png").is_file() and (folder / "samples.png").is_file()
 
-
-def run_on(tmp_path, name: str, *overrides: str) -> dict:
-    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
-    return run(cfg, tmp_path / "outputs" / "runs" / name)
 
 
 @pytest.mark.parametrize("model", ["kde", "gmm", "gan", "wgan", "vae", "flow"])

@@ -14,8 +14,7 @@ import torch
 
 from genlab.data import ImageFile
 from genlab.errors import ConfigError
-from genlab.train import run
-from tests.helpers import compose_config
+from tests.helpers import run_on
 
 
 @pytest.fixture(autouse=True)
@@ -119,10 +118,6 @@ def test_a_bad_image_file_is_one_line_naming_it(tmp_path):
             ImageFile(**settings)
         assert "\n" not in str(error.value), settings
 
-
-def run_on(tmp_path, name: str, *overrides: str) -> dict:
-    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
-    return run(cfg, tmp_path / "outputs" / "runs" / name)
 
 
 @pytest.mark.parametrize("model", ["vae", "gan", "wgan", "flow"])

@@ -11,16 +11,11 @@ import sys
 import pytest
 
 from genlab.errors import ConfigError
-from genlab.train import run
-from tests.helpers import compose_config, run_cli
+from tests.helpers import run_cli, run_on
 
 QUICK = ["model=wgan", "data=moons", "trainer.max_steps=100", "trainer.eval_every=50", "trainer.log_every=25", "trainer.n_snapshots=0",
          "trainer.checkpoint_every=100", "n_eval=300"]  # losses logged at exactly 25, 50, 75, 100
 
-
-def run_on(tmp_path, name: str, *overrides: str) -> dict:
-    cfg = compose_config(*overrides, f"output_root={tmp_path / 'outputs'}")
-    return run(cfg, tmp_path / "outputs" / "runs" / name)
 
 
 def test_tensorboard_gets_the_losses_evaluations_final_metrics_and_figures(tmp_path):

@@ -23,6 +23,7 @@ import torch
 
 from genlab.data.base import Dataset
 from genlab.data.mnist import read_idx
+from genlab.data.table import npz_array
 from genlab.errors import ConfigError
 
 IDX_SUFFIXES = ("-ubyte", "-ubyte.gz", ".idx", ".idx.gz")
@@ -168,12 +169,5 @@ def load_array(key: str, path: Path, raw: bytes, array_key) -> np.ndarray:
     except (ValueError, OSError, EOFError) as error:
         raise ConfigError(f"{key}: {path} is not a readable array of numbers ({error})") from None
     if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            names = list(loaded.files)
-            if array_key is None and len(names) == 1:
-                array_key = names[0]
-            if array_key not in names:
-                which = "key" if key in ("path", "test_path") else key
-                raise ConfigError(f"{which} must name one of the arrays in {path}: {', '.join(names)}" + (f" (got {array_key!r})" if array_key is not None else ""))
-            return loaded[array_key]
+        return npz_array(loaded, path, array_key, "key" if key in ("path", "test_path") else key)
     return loaded

@@ -46,18 +46,7 @@ def read_array(path: Path, key: str | None) -> np.ndarray:
         raise ConfigError(f"path: {path} is not an array of numbers ({error})") from None
     except (OSError, EOFError) as error:
         raise ConfigError(f"path: {path} is not a readable numpy file ({error})") from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            names = list(loaded.files)
-            if not names:
-                raise ConfigError(f"path: {path} holds no array")
-            if key is None and len(names) > 1:
-                raise ConfigError(f"key must name one of the arrays in {path}: {', '.join(names)}")
-            if key is not None and key not in names:
-                raise ConfigError(f"key must name one of the arrays in {path}: {', '.join(names)} (got {key!r})")
-            array = loaded[key or names[0]]
-    else:
-        array = loaded
+    array = npz_array(loaded, path, key) if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
     if array.dtype.kind not in "biuf":
         raise ConfigError(f"path: {path} holds {array.dtype} values, not numbers")
     if array.ndim == 1:
@@ -69,6 +58,20 @@ def read_array(path: Path, key: str | None) -> np.ndarray:
     if bad.any():
         raise ConfigError(f"path: {path}: row {int(np.argmax(bad))} holds NaN or inf ({int(bad.sum())} such rows); only finite numbers are allowed")
     return check_rows(array, path)
+
+
+def npz_array(loaded, path: Path, key: str | None, key_name: str = "key") -> np.ndarray:
+    """The array `key` of an open .npz file (its only one when `key` is None), else one
+    line naming `key_name` and the arrays the file holds; the file is closed after."""
+    with loaded:
+        names = list(loaded.files)
+        if not names:
+            raise ConfigError(f"path: {path} holds no array")
+        if key is None and len(names) == 1:
+            key = names[0]
+        if key not in names:
+            raise ConfigError(f"{key_name} must name one of the arrays in {path}: {', '.join(names)}" + (f" (got {key!r})" if key is not None else ""))
+        return loaded[key]
 
 
 def read_text(path: Path, header="auto") -> tuple[np.ndarray, list[str] | None]:

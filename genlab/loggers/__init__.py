@@ -18,16 +18,10 @@ from pathlib import Path
 log = logging.getLogger("genlab")
 
 
-def flatten(values: dict, prefix: str = "") -> dict[str, float]:
-    """{"model": {"mmd": {"0.2": x}}} -> {"model.mmd.0.2": x}: the numbers only."""
-    flat = {}
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            flat[name] = float(value)
-    return flat
+def flatten(values: dict) -> dict[str, float]:
+    """{"model": {"mmd": {"0.2": x}}} -> {"model.mmd.0.2": x}: the finite numbers only."""
+    return {name: float(value) for name, value in flat_config(values).items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)}
 
 
 def flat_config(config: dict, prefix: str = "") -> dict:
