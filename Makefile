@@ -14,11 +14,11 @@ install: $(VENV)/.installed
 
 # With the launchers and optuna extras (tests/test_launchers.py runs sweeps through them) and
 # scikit-learn (tests/test_estimator_api.py checks the models with its clone and GridSearchCV) and
-# tensorboard and mlflow (tests/test_loggers.py reads back what those loggers wrote).
+# tensorboard, mlflow and wandb (tests/test_loggers.py reads back what those loggers wrote).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(TORCH_PIN)
-	$(PIP) -e '.[test,launchers,optuna,sklearn,tensorboard,mlflow]'
+	$(PIP) -e '.[test,launchers,optuna,sklearn,tensorboard,mlflow,wandb]'
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed

@@ -5,6 +5,7 @@ library, and a tracker that fails mid-run costing the run nothing."""
 from __future__ import annotations
 
 import csv
+import struct
 import json
 import sys
 
@@ -105,3 +106,68 @@ def test_mlflow_keeps_single_runs_in_one_experiment_and_a_sweep_in_its_own(tmp_p
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name(f"multirun/{sweep.name}").experiment_id])
     assert sorted(r.data.params["model.hidden"] for r in runs) == ["16", "32"]
+
+
+def wandb_records(run_folder):
+    """The records of a W&B offline run, read with W&B's own protobuf classes. wandb 0.31 ships
+    no Python reader of its .wandb file: that is a LevelDB-style log (a 7-byte file header,
+    32 KiB blocks, each chunk a 7-byte header of crc32, length and kind), unframed here."""
+    from wandb.proto import wandb_internal_pb2
+
+    (path,) = run_folder.glob("run-*.wandb")
+    raw, position, pending, records = path.read_bytes(), 7, b"", []
+    while position + 7 <= len(raw):
+        left = 32768 - position % 32768
+        _crc, length, kind = struct.unpack("<IHB", raw[position:position + 7]) if left >= 7 else (0, 0, 0)
+        if kind == 0:  # the zero padding at a block's end
+            position += left
+            continue
+        pending += raw[position + 7:position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):  # a whole record, or a record's last chunk
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+            pending = b""
+    return records
+
+
+def wandb_run(run_folder) -> dict:
+    """What an offline run holds: its name, group, tags and config, the history rows by
+    step, and the summary."""
+    run, history, summary = None, {}, {}
+    for record in wandb_records(run_folder):
+        kind = record.WhichOneof("record_type")
+        if kind == "run":
+            run = record.run
+        elif kind == "history":
+            row = {item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
+            history.setdefault(row["_step"], {}).update(row)
+        elif kind == "summary":
+            summary.update({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.summary.update})
+    config = {item.key: json.loads(item.value_json) for item in run.config.update}
+    return {"name": run.display_name, "group": run.run_group, "project": run.project, "tags": list(run.tags),
+            "config": config, "history": history, "summary": summary}
+
+
+def test_wandb_writes_an_offline_run_with_config_steps_final_metrics_and_figures(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    result = run_cli("-m", *QUICK, "model.hidden=16,32", "logger=wandb", cwd=tmp_path, env={"WANDB_SERVICE": ""})
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sweep,) = (tmp_path / "outputs" / "multirun").iterdir()
+    in_sweep = set((tmp_path / "outputs" / "wandb").glob("offline-run-*"))
+    jobs = [wandb_run(folder) for folder in in_sweep]
+    assert sorted((job["group"], job["config"]["model"]["hidden"]) for job in jobs) == [(sweep.name, 16), (sweep.name, 32)]
+
+    monkeypatch.delenv("WANDB_SERVICE", raising=False)  # the in-process run's W&B service leaves with the test
+    metrics = run_on(tmp_path, "wgan", *QUICK, "logger=wandb", "tags=[baseline]")
+    (folder,) = set((tmp_path / "outputs" / "wandb").glob("offline-run-*")) - in_sweep
+    run = wandb_run(folder)
+    assert (run["name"], run["group"], run["project"], run["tags"]) == ("wgan", "", "genlab", ["baseline"])
+    assert run["config"]["trainer"]["max_steps"] == 100 and run["config"]["model"]["_target_"].endswith("WGAN")
+    assert sorted(step for step, row in run["history"].items() if "losses.critic_loss" in row) == [25, 50, 75, 100]
+    evaluations = [json.loads(line) for line in (tmp_path / "outputs" / "runs" / "wgan" / "metrics.jsonl").read_text().splitlines()]
+    assert [run["history"][r["step"]]["model.sliced_wasserstein"] for r in evaluations] == [pytest.approx(r["model"]["sliced_wasserstein"]) for r in evaluations]
+    assert run["summary"]["final.samples.model.sliced_wasserstein"] == pytest.approx(metrics["samples"]["model"]["sliced_wasserstein"])
+    assert run["summary"]["checkpoint"].endswith("checkpoint.pt")
+    assert {"density", "critic", "samples", "training"} <= {p.name.split("_")[0] for p in (folder / "files" / "media" / "images" / "figures").iterdir()}

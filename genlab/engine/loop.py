@@ -2,7 +2,7 @@
 
 Each step is the model's own `train_step` (for GAN and WGAN: critic updates, one
 generator update, the moving average; for the VAE: one update on the negative
-ELBO). Around that: an optional cosine decay of the learning rates, a tqdm bar (only on a terminal), losses averaged every `log_every` steps and
+ELBO). Around that: an optional cosine decay of the learning rates, a progress bar (genlab.engine.progress: a terminal's or a notebook's), losses averaged every `log_every` steps and
 checked for NaN/inf, an evaluation every `eval_every` steps into metrics.jsonl, sample
 snapshots, and atomic checkpoints every `checkpoint_every` steps and at the end.
 
@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from genlab.io import write_jsonl
 from genlab.engine.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from genlab.engine.progress import progress_bar
 from genlab.errors import ConfigError, check_choice, check_positive
 from genlab.stopping import Stopped, signals_caught
 from genlab.engine.precision import PRECISIONS, resolve_precision
@@ -48,7 +48,7 @@ class TrainerSettings:
     log_every: int = 50
     n_snapshots: int = 6
     snapshot_size: int = 1000
-    progress: bool | None = None  # None: a bar only when stderr is a terminal
+    progress: bool | None = None  # None: a bar only on a terminal or in a notebook
     max_seconds: float | None = None
     lr_schedule: str | None = None  # constant | cosine (to 0 at max_steps) | None: the model's own
     precision: str = "fp32"  # fp32 | bf16 | auto (see genlab.engine.precision)
@@ -60,7 +60,7 @@ class TrainerSettings:
         if not isinstance(self.n_snapshots, int) or self.n_snapshots < 0:
             raise ConfigError(f"n_snapshots must be an integer >= 0 (got {self.n_snapshots!r})")
         if self.progress not in (None, True, False):
-            raise ConfigError(f"progress must be true, false or null for 'on a terminal' (got {self.progress!r})")
+            raise ConfigError(f"progress must be true, false or null for 'on a terminal or in a notebook' (got {self.progress!r})")
         if self.max_seconds is not None:
             self.max_seconds = check_positive("max_seconds", self.max_seconds)
         if self.lr_schedule is not None:
@@ -169,9 +169,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
     snapshot_steps = settings.snapshot_steps()
     if step == 0 and 0 in snapshot_steps:
         snapshot(0)
-    progress = settings.progress
-    bar = tqdm(total=settings.max_steps, initial=step, unit="step", desc=model.label, dynamic_ncols=True,
-               disable=None if progress is None else not progress)
+    bar = progress_bar(settings.progress, total=settings.max_steps, initial=step, unit="step", desc=model.label, dynamic_ncols=True)
     with bar, signals_caught() as caught, logging_redirect_tqdm():
         started = time.perf_counter()
         while step < settings.max_steps:
