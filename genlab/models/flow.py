@@ -34,7 +34,6 @@ discrete images from below, Theis et al. 2016).
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -43,22 +42,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from genlab.errors import ConfigError, check_nonnegative, check_positive
 from genlab.models.networks import check_architecture, mlp
 from genlab.models.trained import TrainedModel, chunks
+from genlab.subnormals import subnormals_flushed
 
 ALPHA = 1e-6  # the logit transform's margin on images (see the module docstring)
 SCORE_SEED = 1618  # the dequantization noise when scoring images, the same in every run
 BLOCK = 4096  # rows per forward pass when scoring or sampling many
-
-
-@contextmanager
-def subnormals_flushed():
-    """Computes with floats below 1.2e-38 flushed to 0 (the CPU's default afterwards).
-    The L2 penalty drives the weights of units that get no gradient towards 0 through the
-    subnormal floats, which a CPU computes far slower: the toy runs took 2.3x as long."""
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
 
 
 class Coupling(nn.Module):

@@ -1,9 +1,9 @@
 """Kernel density estimate ("Parzen window"): p(x) = 1/(n |B|) sum_i K(B^-1 (x - x_i)).
 
 The lecture's "place bumps at every x_i". Exact for every kernel, in any dimension,
-and fast: distances come from one matrix product per block of queries; compact
-kernels only visit reference points whose first (sorted) coordinate lies within
-the kernel's reach, which is exact because |u| >= |u_axis|.
+and fast: genlab.models.kernel_sums skips, with a bound, the references whose terms
+cannot change the float32 sum (Gaussian, exponential) or that lie beyond a compact
+kernel's reach.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import torch
 
 from genlab.errors import ConfigError, check_choice, check_positive
 from genlab.models import kernels
+from genlab.models.kernel_sums import PrunedSum, base2_scale, windowed_log_kernel_sum
 from genlab.models.base import GenerativeModel
 
 BANDWIDTH_RULES = ("scott", "silverman", "cv")
 LANGEVIN_KERNELS = ("gaussian", "exponential")  # kernels whose log-density Langevin can follow
-LN_2 = math.log(2)
-LOG2_E = 1 / LN_2
 LN_FLOAT64_MAX = math.log(torch.finfo(torch.float64).max)
 
 
@@ -105,22 +104,25 @@ class KDE(GenerativeModel):
         return float(grid[scores.argmax()])
 
     def _after_load(self) -> None:
-        """Precompute the reference in kernel coordinates u = B^-1 (x - centre)."""
-        # Compact kernels are evaluated in float64 (see _windowed_log_kernel_sum).
+        """Precompute the reference in kernel coordinates u = B^-1 (x - centre): for the
+        Gaussian and exponential kernels the pruned sums' leaves (float64 coordinates, terms in
+        the data's float type), for compact kernels sorted along one axis, in float64 (see
+        kernel_sums.windowed_log_kernel_sum)."""
         ref = self.reference_
-        self._dtype = torch.float64 if self.kernel in kernels.COMPACT else ref.dtype
         self._centre = ref.double().mean(0)
+        self._log_det = torch.diagonal(self.bandwidth_matrix_).log().sum().item()
         u = self._to_kernel_coordinates(ref)
+        if self.kernel not in kernels.COMPACT:
+            self._sum = PrunedSum(u, self.kernel, ref.dtype)
+            return
         self._axis = int(u.var(0).argmax()) if len(ref) > 1 else 0
         self._ref_t = u[u[:, self._axis].argsort()].T.contiguous()  # (d, n), sorted along the axis
         self._keys = self._ref_t[self._axis]
-        self._log_det = torch.diagonal(self.bandwidth_matrix_).log().sum().item()
 
     def _to_kernel_coordinates(self, x: torch.Tensor) -> torch.Tensor:
-        """u = B^-1 (x - centre), computed in float64 and then stored in the working dtype."""
+        """u = B^-1 (x - centre), in float64."""
         centred = (x.double() - self._centre).T
-        u = torch.linalg.solve_triangular(self.bandwidth_matrix_.double(), centred, upper=False).T
-        return u.to(self._dtype).contiguous()
+        return torch.linalg.solve_triangular(self.bandwidth_matrix_.double(), centred, upper=False).T.contiguous()
 
     # -- the protocol ----------------------------------------------------------------------
 
@@ -131,9 +133,9 @@ class KDE(GenerativeModel):
         n, d = self.reference_.shape
         q = self._to_kernel_coordinates(x)
         if self.kernel in kernels.COMPACT:
-            log_sum = _windowed_log_kernel_sum(q, self._ref_t, self._keys, self._axis, self.kernel)
+            log_sum = windowed_log_kernel_sum(q, self._ref_t, self._keys, self._axis, self.kernel)
         else:
-            log_sum = _log_kernel_sum(q, self._ref_t, self.kernel)
+            log_sum = self._sum(q)
         log_sum = log_sum.to(x.dtype)
         return log_sum + (kernels.log_normalizer(self.kernel, d) - math.log(n) - self._log_det)
 
@@ -216,7 +218,7 @@ def _check_bandwidth(h: float, x: torch.Tensor, kernel: str) -> None:
     lows = [
         (math.exp(-LN_FLOAT64_MAX / d), f"the kernel's normaliser h^-{d} overflows float64"),
         (data_type.tiny, f"h underflows {_name(x.dtype)}, the type of the bandwidth matrix h I"),
-        (_base2_scale(kernel) * span / math.sqrt(work_type.max), f"the data's squared distances in bandwidths overflow {_name(work)}"),
+        ((1.0 if kernel in kernels.COMPACT else base2_scale(kernel)) * span / math.sqrt(work_type.max), f"the data's squared distances in bandwidths overflow {_name(work)}"),
     ]
     highs = [
         (math.exp(LN_FLOAT64_MAX / d), f"the kernel's normaliser h^-{d} underflows float64"),
@@ -232,14 +234,6 @@ def _name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def _base2_scale(kernel: str) -> float:
-    """The factor on kernel coordinates that makes the squared distance (gaussian) or the
-    distance (exponential) the base-2 exponent of `_log_kernel_sum`; 1 for compact kernels."""
-    if kernel in kernels.COMPACT:
-        return 1.0
-    return math.sqrt(LOG2_E / 2) if kernel == "gaussian" else LOG2_E
-
-
 def _covariance_cholesky(x: torch.Tensor) -> torch.Tensor:
     if len(x) < 2:
         raise ConfigError("a bandwidth rule needs at least 2 points; give model.bandwidth a number")
@@ -248,85 +242,3 @@ def _covariance_cholesky(x: torch.Tensor) -> torch.Tensor:
     if info != 0:
         raise ConfigError("the data's covariance is singular, so scott/silverman cannot scale to it; give a numeric bandwidth")
     return scale.to(x.dtype)
-
-
-def _squared_distances(block, ref_t, out, spare):
-    """|q_i - r_j|^2 for a block of queries against references given as columns (d, m).
-
-    Up to 3 dimensions, coordinate by coordinate (exact to rounding, a few passes);
-    above, one matrix product taken around the block's centre (the usual expansion
-    |q|^2 + |r|^2 - 2 q.r, which loses digits only for far-apart points, whose
-    kernel values are negligible next to the near ones).
-    """
-    d = block.shape[1]
-    if d <= 3:  # ref_t's rows are contiguous, so each pass streams through memory
-        torch.sub(block[:, :1], ref_t[0], out=out).square_()
-        for k in range(1, d):
-            torch.sub(block[:, k : k + 1], ref_t[k], out=spare)
-            out.addcmul_(spare, spare)
-        return out
-    centre = block.mean(0)
-    block, near = block - centre, ref_t.T - centre
-    torch.addmm((near * near).sum(1), block, near.T, alpha=-2, out=out)
-    return out.add_((block * block).sum(1)[:, None]).clamp_(min=0)
-
-
-def _log_kernel_sum(q, ref_t, kernel):
-    """log sum_j profile(|q_i - r_j|) for every query row, dense, block by block.
-
-    Works in base 2 (torch's exp2 is several times faster than exp on the CPU):
-    coordinates are pre-scaled so that the squared distance, or for the exponential
-    kernel the distance, is already the base-2 exponent. Exponents are clamped a
-    little above the float's smallest normal number: deeper values would only add
-    denormals (slow) far below the float's resolution next to the largest term,
-    which is 1 after the shift.
-    """
-    floor = -120.0 if q.dtype == torch.float32 else -1000.0
-    scale = _base2_scale(kernel)
-    q, ref_t = q * scale, ref_t * scale
-    n_ref = ref_t.shape[1]
-    rows_per_block = max(8, min(256, 2**19 // max(n_ref, 1)))  # a block of about 2 MB stays in cache
-    out = torch.empty(len(q), dtype=q.dtype, device=q.device)
-    # Buffers reused by every block: a fresh large allocation per block costs page faults.
-    buffer, spare = torch.empty(2, min(rows_per_block, len(q)), n_ref, dtype=q.dtype, device=q.device)
-    for start in range(0, len(q), rows_per_block):
-        block = q[start : start + rows_per_block]
-        exponent = _squared_distances(block, ref_t, buffer[: len(block)], spare[: len(block)])  # minus the base-2 exponent
-        if kernel == "exponential":
-            exponent.sqrt_()
-        nearest = exponent.amin(1, keepdim=True)
-        torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
-        out[start : start + rows_per_block] = (exponent.sum(1).log2_() - nearest.squeeze(1)).mul_(LN_2)
-    return out
-
-
-def _windowed_log_kernel_sum(q, ref_sorted_t, keys, axis, kernel, rows_per_block: int = 256):
-    """As `_log_kernel_sum` for kernels that vanish outside the unit ball.
-
-    Queries are sorted along `axis`; each block only meets the reference points
-    whose coordinate on that axis lies within one unit of the block's range. The
-    work is small, so the caller gives float64 coordinates: near the support's
-    edge, 1 - |u|^2 is a difference of nearly equal numbers.
-    """
-    order = q[:, axis].argsort()
-    q_sorted = q[order]
-    out_sorted = torch.empty(len(q), dtype=q.dtype, device=q.device)
-    starts = torch.arange(0, len(q), rows_per_block, device=q.device)
-    ends = (starts + rows_per_block).clamp(max=len(q)) - 1
-    los = torch.searchsorted(keys, q_sorted[starts, axis] - 1, right=False).tolist()
-    his = torch.searchsorted(keys, q_sorted[ends, axis] + 1, right=True).tolist()
-    widest = max(hi - lo for lo, hi in zip(los, his))
-    workspace = torch.empty(2, rows_per_block * max(widest, 1), dtype=q.dtype, device=q.device)
-    for start, lo, hi in zip(starts.tolist(), los, his):
-        block = q_sorted[start : start + rows_per_block]
-        shape = (len(block), hi - lo)
-        out, spare = (w[: shape[0] * shape[1]].view(shape) for w in workspace)
-        sq = _squared_distances(block, ref_sorted_t[:, lo:hi], out, spare)
-        if kernel == "tophat":
-            total = (sq < 1).sum(1).to(q.dtype)
-        elif kernel == "epanechnikov":
-            total = sq.neg_().add_(1).clamp_(min=0).sum(1)
-        else:  # linear
-            total = sq.sqrt_().neg_().add_(1).clamp_(min=0).sum(1)
-        out_sorted[start : start + rows_per_block] = total.log()
-    return torch.empty_like(out_sorted).index_put_((order,), out_sorted)

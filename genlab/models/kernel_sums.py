@@ -1,0 +1,202 @@
+"""log sum_j K(q_i - r_j) for every query: the KDE's one expensive sum, exact to float rounding.
+
+Three ways, by kernel:
+- Gaussian and exponential kernels (never 0): `PrunedSum`. References and queries are cut
+  into leaves of a k-d partition, each with its bounding box, which bounds every term a
+  query can get from a leaf (the leaf's count times the term at the distance to its box).
+  A block of queries first sums the leaves near each of them; then it adds every leaf
+  that some query cannot skip, so that for each query what is skipped, summed over all
+  skipped leaves, stays below the unit roundoff (2^-24 in float32) of its running sum: the
+  result is what the full sum rounds to, while the cost falls with the data's spread in
+  bandwidths instead of staying n x m. With a wide kernel nothing is skipped: the dense sum.
+  The Gaussian's terms come from one matrix product per block around its centre
+  (-|q - r|^2 = 2 q.r - |r|^2 - |q|^2), exponentiated in base 2 without a shift; blocks
+  that could underflow or lose digits that way take exact differences instead.
+- Compact kernels (0 beyond the unit ball): `windowed_log_kernel_sum` visits only references
+  whose sorted first coordinate is within reach, which is exact because |u| >= |u_axis|.
+Coordinates come in kernel units (u = B^-1 (x - centre)), so the term is profile(|q - r|).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from genlab.subnormals import subnormals_flushed
+
+LN_2 = math.log(2)
+LOG2_E = 1 / LN_2
+LEAF_SIZE = 64            # reference points per leaf: smaller boxes prune closer, more boxes cost bookkeeping
+QUERY_BLOCK = 256         # queries per block, partitioned as the references so that their box is small ...
+BLOCK_TERMS = 2**22       # ... and fewer where the references are many: a block's terms take at most 16 MB
+FIRST_PASS_LOG2 = 10      # the first pass takes every leaf whose best term is within 2^10 of the nearest leaf's
+EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation stays below 4e-5
+UNDERFLOW_SAFE = 2.0**-100  # sums (per reference) below this may have lost subnormal terms: recomputed shifted
+
+
+def base2_scale(kernel: str) -> float:
+    """The factor on kernel coordinates that makes the squared distance (gaussian) or the
+    distance (exponential) the term's base-2 exponent: exp(-|u|^2/2) = 2^-|s u|^2."""
+    return math.sqrt(LOG2_E / 2) if kernel == "gaussian" else LOG2_E
+
+
+def squared_distances(block, ref_t, out, spare):
+    """|q_i - r_j|^2 for a block of queries against references given as columns (d, m).
+
+    Up to 3 dimensions, coordinate by coordinate (exact to rounding, a few passes);
+    above, one matrix product taken around the block's centre (the usual expansion
+    |q|^2 + |r|^2 - 2 q.r, which loses digits only for far-apart points, whose
+    kernel values are negligible next to the near ones).
+    """
+    d = block.shape[1]
+    if d <= 3:  # ref_t's rows are contiguous, so each pass streams through memory
+        torch.sub(block[:, :1], ref_t[0], out=out).square_()
+        for k in range(1, d):
+            torch.sub(block[:, k : k + 1], ref_t[k], out=spare)
+            out.addcmul_(spare, spare)
+        return out
+    centre = block.mean(0)
+    block, near = block - centre, ref_t.T - centre
+    torch.addmm((near * near).sum(1), block, near.T, alpha=-2, out=out)
+    return out.add_((block * block).sum(1)[:, None]).clamp_(min=0)
+
+
+def kd_leaves(points: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """The points' indices cut into leaves of at most `size`, each split at the median of
+    its widest coordinate: boxes that stay small in any dimension."""
+    leaves, pending = [], [torch.arange(len(points), device=points.device)]
+    while pending:
+        index = pending.pop()
+        if len(index) <= size:
+            leaves.append(index)
+            continue
+        part = points[index]
+        axis = int((part.amax(0) - part.amin(0)).argmax())
+        order = index[part[:, axis].argsort()]
+        pending += [order[len(order) // 2:], order[: len(order) // 2]]
+    return leaves
+
+
+class PrunedSum:
+    """The Gaussian or exponential kernel's log-sums against fixed references `u` (n, d),
+    in kernel units; see the module's docstring."""
+
+    def __init__(self, u: torch.Tensor, kernel: str, dtype: torch.dtype):
+        """`u`: the references in kernel units, float64; `dtype`: the type the terms are computed in."""
+        self.kernel, self.scale, self.dtype = kernel, base2_scale(kernel), dtype
+        scaled = u.double() * self.scale
+        leaves = kd_leaves(scaled, LEAF_SIZE)
+        self.ref = scaled[torch.cat(leaves)].contiguous()  # (n, d), leaf after leaf
+        sizes = torch.tensor([len(leaf) for leaf in leaves], device=u.device)
+        self.point_leaf = torch.repeat_interleave(torch.arange(len(leaves), device=u.device), sizes)
+        self.log2_count = sizes.double().log2()
+        self.low = torch.stack([scaled[leaf].amin(0) for leaf in leaves])
+        self.high = torch.stack([scaled[leaf].amax(0) for leaf in leaves])
+        self.terms_visited = 0  # of the last call: query-reference pairs computed (the dense sum has n x m)
+
+    def __call__(self, q: torch.Tensor) -> torch.Tensor:
+        """ln sum_j K(q_i - r_j) for every row of q (kernel units, float64), in `dtype`."""
+        scaled = q.double() * self.scale
+        out = torch.empty(len(q), dtype=self.dtype, device=q.device)
+        roundoff = math.log2(torch.finfo(self.dtype).eps / 2)  # what is skipped stays below 2^-24 of each query's sum (float32)
+        # Each query skips the leaves whose bound is below its sum * roundoff / 2^k, with the
+        # smallest k of these for which all it skips together stays below sum * roundoff.
+        margins = torch.tensor([1.0, 2.0, 3.0, 4.0, 6.0, max(8.0, math.log2(len(self.log2_count)))], dtype=torch.float64, device=q.device)
+        rows = max(16, min(QUERY_BLOCK, BLOCK_TERMS // len(self.ref)))
+        work = torch.empty(min(rows, len(q)) * len(self.ref), dtype=self.dtype, device=q.device)  # reused: no page faults per block
+        self.terms_visited = 0
+        with subnormals_flushed():
+            for index in kd_leaves(scaled, rows):
+                block = scaled[index]
+                bound = self._leaf_bounds(block)  # (queries, leaves): log2 of count x largest possible term
+                first = (bound >= bound.amax(1, keepdim=True) - FIRST_PASS_LOG2).any(0)
+                total = self._log2_sums(block, first, work)
+                # what each query may skip: below 2^-24 of its sum so far, shared by the leaves left
+                rest = self._needed(bound.masked_fill(first, -math.inf), total.double() + roundoff, margins).any(0)
+                if rest.any():
+                    total = torch.logaddexp2(total, self._log2_sums(block, rest, work))
+                out[index] = total
+        return out.mul_(LN_2)
+
+    @staticmethod
+    def _needed(bound, allowed, margins) -> torch.Tensor:
+        """(queries, leaves): the leaves each query must visit so that the bounds of those it
+        skips sum (in log2) below `allowed`, the cut-off at the tightest margin that keeps them there."""
+        cut = allowed[None, :, None] - margins[:, None, None]                      # (margins, queries, 1)
+        below = torch.where(bound[None] < cut, bound[None], -math.inf)
+        fits = torch.logsumexp(below * LN_2, 2) * LOG2_E < allowed[None]           # (margins, queries)
+        chosen = cut[fits.double().argmax(0), torch.arange(len(allowed))]         # the first margin that fits
+        return bound >= chosen                                                    # the widest margin always fits
+
+    def _leaf_bounds(self, block: torch.Tensor) -> torch.Tensor:
+        """log2(count) - the term's exponent at each query's shortest distance to each leaf's box."""
+        gap = (self.low - block[:, None]).clamp_(min=0) + (block[:, None] - self.high).clamp_(min=0)
+        exponent = gap.square_().sum(2)
+        return self.log2_count - (exponent if self.kernel == "gaussian" else exponent.sqrt_())
+
+    def _log2_sums(self, block: torch.Tensor, leaves: torch.Tensor, work: torch.Tensor) -> torch.Tensor:
+        """log2 sum_j 2^-e(q_i, r_j) over the points of the chosen leaves (a mask over leaves)."""
+        # Around the block's centre in float64, then in `dtype`: the near terms, which make the
+        # sum, keep every digit of their differences.
+        centre = block.mean(0)
+        ref, block = self.ref[leaves[self.point_leaf]] - centre, block - centre
+        self.terms_visited += len(block) * len(ref)
+        wide = float((block * block).sum(1).amax()) > EXPANSION_LIMIT
+        if wide:  # a sparse region's block: far queries, whose few terms need float64 differences
+            return self._shifted_log2_sums(block, ref).to(self.dtype)
+        ref, block = ref.to(self.dtype), block.to(self.dtype)
+        if self.kernel == "gaussian":
+            # -|q - r|^2 = 2 q.r - |r|^2 - |q|^2 as one product: [2q, -1, -|q|^2] [r, |r|^2, 1]^T
+            left = torch.cat([2 * block, -torch.ones_like(block[:, :1]), -(block * block).sum(1, keepdim=True)], 1)
+            right = torch.cat([ref, (ref * ref).sum(1, keepdim=True), torch.ones_like(ref[:, :1])], 1)
+            terms = torch.mm(left, right.T, out=work[: len(block) * len(ref)].view(len(block), len(ref)))
+            total = terms.exp2_().sum(1)
+            if float(total.amin()) > UNDERFLOW_SAFE * len(ref):
+                return total.log2_()
+        return self._shifted_log2_sums(block, ref)
+
+    def _shifted_log2_sums(self, block, ref) -> torch.Tensor:
+        """The same sums from exact differences, each row shifted by its nearest term: for the
+        exponential kernel, for queries far from every reference (whose terms would underflow
+        unshifted) and for wide blocks (where the product form would lose digits)."""
+        exponent = torch.empty(len(block), len(ref), dtype=block.dtype, device=block.device)
+        squared_distances(block, ref.T.contiguous(), exponent, torch.empty_like(exponent))
+        if self.kernel == "exponential":
+            exponent.sqrt_()
+        nearest = exponent.amin(1, keepdim=True)
+        floor = -120.0 if block.dtype == torch.float32 else -1000.0
+        torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
+        return exponent.sum(1).log2_() - nearest.squeeze(1)
+
+
+def windowed_log_kernel_sum(q, ref_sorted_t, keys, axis, kernel, rows_per_block: int = 256):
+    """log sum_j K(q_i - r_j) for kernels that vanish outside the unit ball.
+
+    Queries are sorted along `axis`; each block only meets the reference points
+    whose coordinate on that axis lies within one unit of the block's range. The
+    work is small, so the caller gives float64 coordinates: near the support's
+    edge, 1 - |u|^2 is a difference of nearly equal numbers.
+    """
+    order = q[:, axis].argsort()
+    q_sorted = q[order]
+    out_sorted = torch.empty(len(q), dtype=q.dtype, device=q.device)
+    starts = torch.arange(0, len(q), rows_per_block, device=q.device)
+    ends = (starts + rows_per_block).clamp(max=len(q)) - 1
+    los = torch.searchsorted(keys, q_sorted[starts, axis] - 1, right=False).tolist()
+    his = torch.searchsorted(keys, q_sorted[ends, axis] + 1, right=True).tolist()
+    widest = max(hi - lo for lo, hi in zip(los, his))
+    workspace = torch.empty(2, rows_per_block * max(widest, 1), dtype=q.dtype, device=q.device)
+    for start, lo, hi in zip(starts.tolist(), los, his):
+        block = q_sorted[start : start + rows_per_block]
+        shape = (len(block), hi - lo)
+        out, spare = (w[: shape[0] * shape[1]].view(shape) for w in workspace)
+        sq = squared_distances(block, ref_sorted_t[:, lo:hi], out, spare)
+        if kernel == "tophat":
+            total = (sq < 1).sum(1).to(q.dtype)
+        elif kernel == "epanechnikov":
+            total = sq.neg_().add_(1).clamp_(min=0).sum(1)
+        else:  # linear
+            total = sq.sqrt_().neg_().add_(1).clamp_(min=0).sum(1)
+        out_sorted[start : start + rows_per_block] = total.log()
+    return torch.empty_like(out_sorted).index_put_((order,), out_sorted)
