@@ -34,13 +34,15 @@ test: $(VENV)/.installed
 	@$(PY) -m pytest -q $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-# Density models against scikit-learn/scipy (a few minutes), then GAN/WGAN runs with
+# Density models against scikit-learn/scipy (a few minutes), the new sample metrics against
+# prdc and torchmetrics (a minute), then GAN/WGAN runs with
 # time budgets and the loop against a bare torch loop (about 25 minutes), then the
 # Parzen protocol's cost and the VAE and GAN on MNIST (about 40 minutes), then RealNVP on
 # the toy sets and MNIST (about 35 minutes). Run it alone.
 # MNIST: GENLAB_MNIST_DIR, else ../shared/data/mnist where it exists, else genlab's cache.
 bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/run.py
+	OMP_NUM_THREADS=1 $(PY) tests/bench/sample_metrics.py
 	$(PY) tests/bench/adversarial.py
 	$(MNIST_ENV) $(PY) tests/bench/parzen.py
 	$(MNIST_ENV) $(PY) tests/bench/images.py

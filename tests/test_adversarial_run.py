@@ -28,12 +28,14 @@ def test_a_short_wgan_run_on_moons_writes_every_file(tmp_path):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["model"] == "wgan" and metrics["steps"] == 60 and metrics["stopped"] == "max_steps"
-    assert set(metrics["samples"]) == {"n", "model", "raw_generator", "real_data"}
+    assert set(metrics["samples"]) == {"n", "model", "raw_generator", "real_data", "memorizer", "blurred", "noise"}
     real = metrics["samples"]["real_data"]
     # A fresh real sample is the reference: far closer to the test set than 60 steps of training.
     assert real["sliced_wasserstein"] < metrics["samples"]["model"]["sliced_wasserstein"]
     evals = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert [e["step"] for e in evals] == [30, 60] and evals[-1]["model"] == metrics["samples"]["model"]
+    final = metrics["samples"]["model"]  # the last evaluation's numbers, and the final evaluation's own metrics on the same samples
+    assert [e["step"] for e in evals] == [30, 60] and evals[-1]["model"] == {k: v for k, v in final.items() if k in evals[-1]["model"]}
+    assert set(final) - set(evals[-1]["model"]) == {"precision_recall", "density_coverage", "kid", "c2st", "memorization"}
     assert load_checkpoint(run_dir / "checkpoint.pt")["step"] == 60
     assert "sample quality on 2500 samples" in result.stdout + result.stderr
     model, config = genlab.load_run(run_dir)  # a trained generator back, without training

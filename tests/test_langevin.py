@@ -175,7 +175,7 @@ def test_a_mala_run_writes_the_langevin_and_the_direct_samples(tmp_path):
     assert result.returncode == 0, result.stderr
     (run_dir,) = (tmp_path / "outputs" / "runs").iterdir()
     samples = json.loads((run_dir / "metrics.json").read_text())["samples"]
-    assert set(samples) == {"n", "model", "langevin", "real_data", "sampler"}
+    assert set(samples) == {"n", "model", "langevin", "real_data", "memorizer", "mode_dropped", "blurred", "noise", "sampler"}
     sampler = samples["sampler"]
     assert sampler["name"] == "mala" and sampler["init"] == "noise" and sampler["auto_step_size"] is True and sampler["n_steps"] == 50
     # auto: a tenth of the narrowest component's variance, (0.02 / 1.414)^2 = 2e-4 as fitted

@@ -28,7 +28,8 @@ def test_compose_run_and_load_run_back(tmp_path):
     own, real = on_disk["samples"]["model"], on_disk["samples"]["real_data"]
     # A kde with a small bandwidth draws almost the data itself: as close to the test set as fresh real data.
     assert on_disk["samples"]["n"] == 2500 and own["sliced_wasserstein"] < 2 * real["sliced_wasserstein"] < 0.1
-    assert set(own) == set(real) == {"mmd", "sliced_wasserstein", "kde_test_log_likelihood"}
+    assert set(own) == set(real) == {"mmd", "sliced_wasserstein", "kde_test_log_likelihood",  # and the final evaluation's:
+                                     "precision_recall", "density_coverage", "kid", "c2st", "memorization"}
     model, config = genlab.load_run(tmp_path)
     assert isinstance(model, KDE) and config.model.bandwidth == 0.1
     fresh = KDE(bandwidth=0.1).fit(instantiate_data(config).train)

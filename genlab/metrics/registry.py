@@ -3,7 +3,8 @@ to, how it is computed, how it prints, which way is better and the numbers that 
 `sample_quality`, the log tables, the headline logged during training, the default
 `optimized_metric`, summary.csv and the gallery iterate this list instead of naming metrics.
 
-Registered: the sample metrics (genlab.metrics.samples), computed by `sample_quality` on
+Registered: the sample metrics (genlab.metrics.samples; and, `final_only` for their cost,
+genlab.metrics.fidelity, kid, two_sample and memorization), computed by `sample_quality` on
 every sample set of a point run (metrics.json's samples.<column>.<name>); and the image
 metrics `parzen` and `classifier` (genlab.metrics.parzen, genlab.metrics.classifier), with
 their rows, summary numbers and default objective but no `compute`: genlab.evaluation.images
@@ -41,6 +42,7 @@ class Metric:
     headline: Callable[[Any], str] | None = None  # its value as the line logged at each evaluation
     headline_rank: int = 0  # of the headlines present, the highest-ranked one is logged
     kind: str = SAMPLES  # samples: under samples.<column>, computed by sample_quality; images: at the top
+    final_only: bool = False  # samples: computed at a run's final evaluation only (sample_quality(..., final=True)), for its cost
 
     def path(self, inner: str = "", column: str = "model") -> str:
         """Its dotted path in metrics.json (`samples.model.mode_coverage.modes_captured`)."""
@@ -56,6 +58,8 @@ def add(metric: Metric) -> Metric:
         raise ValueError(f"a metric named {metric.name!r} is already registered")
     if (metric.kind == SAMPLES) != (metric.compute is not None):
         raise ValueError(f"metric {metric.name!r}: a sample metric needs a compute function, an image metric has none")
+    if metric.final_only and metric.kind != SAMPLES:
+        raise ValueError(f"metric {metric.name!r}: only a sample metric can be final_only (the image metrics are all computed at the end)")
     if metric.objective is not None and not metric.higher_is_better:
         raise ValueError(f"metric {metric.name!r}: a default objective must be higher-is-better (it is maximized)")
     _registered[metric.name] = metric

@@ -10,7 +10,7 @@ def rows(quality: dict) -> dict[str, str]:
     """Flatten one `sample_quality` dict into {row label: formatted value}, as each metric prints."""
     out = {}
     for metric in metrics(SAMPLES):
-        if metric.name in quality:
+        if quality.get(metric.name) is not None:  # None: too few points for it
             out.update(metric.rows(quality[metric.name]))
     return out
 

@@ -220,35 +220,57 @@ def _mode_coverage(samples, test, data):
     return mode_coverage(samples, data.modes, data.mode_std)
 
 
-def sample_quality(samples, data) -> dict:
+def sample_quality(samples, data, final: bool = False, known: dict | None = None) -> dict:
     """Every registered sample metric that applies to `data`, all against its held-out test set.
 
     `samples` is an array (numpy or torch) of shape (n, d); `data` a genlab data set or an
     array of held-out points (a `genlab.data.Points` of them: no true density, no modes, so
-    the metrics that need them are left out)."""
+    the metrics that need them are left out). `final`: also the metrics registered
+    `final_only` (precision and recall, density and coverage, KID, the classifier two-sample
+    test, memorization), which a run computes at its final evaluation only, for their cost.
+    `known`: values already computed for these very samples (a training evaluation's), kept."""
     data = as_dataset(data)
     samples = _points(samples, "samples", dim=data.dim).cpu()
-    test = _points(data.test, "data.test").cpu()
-    return {metric.name: metric.compute(samples, test, data) for metric in metrics(SAMPLES) if metric.applies(data)}
+    return quality_against(samples, _points(data.test, "data.test").cpu(), data, final, known)
 
 
-def real_data_quality(data, n: int = VEEGAN_SAMPLES, seed: int = 0) -> dict:
+def quality_against(samples: torch.Tensor, test: torch.Tensor, data, final: bool = False, known: dict | None = None) -> dict:
+    """sample_quality of float64 CPU `samples` against `test` (data.test, or the held-out half
+    that the reference rows of a set without fresh draws are scored against), in the
+    registry's order."""
+    known = known or {}
+    return {metric.name: known[metric.name] if metric.name in known else metric.compute(samples, test, data)
+            for metric in metrics(SAMPLES) if metric.applies(data) and (final or not metric.final_only)}
+
+
+def real_data_quality(data, n: int = VEEGAN_SAMPLES, seed: int = 0, final: bool = False) -> dict:
     """sample_quality of `n` fresh real points: the best any model can score with this
     many samples (MMD near 0, every mode captured), so a model's numbers read against it.
 
     A set without fresh draws (your file) has only its held-out points: one half of them,
     chosen by `seed`, is scored against the other half, so the row is what real data
-    scores with half as many points on both sides (`n` does not apply)."""
+    scores with half as many points on both sides (`n` does not apply). `final`: as for
+    sample_quality."""
     n = check_positive("n", n, integer=True)
-    generator = torch.Generator().manual_seed(seed + REAL_DATA_SEED_OFFSET)
     if data.can_draw:
-        return sample_quality(data.sample(n, generator), data)
+        return sample_quality(data.sample(n, real_data_generator(seed)), data, final)
+    half, other = held_out_halves(data, seed)
+    return quality_against(half, other, data, final)
+
+
+def real_data_generator(seed: int) -> torch.Generator:
+    """The generator behind the real-data row's fresh draws (or its split of the held-out points)."""
+    return torch.Generator().manual_seed(seed + REAL_DATA_SEED_OFFSET)
+
+
+def held_out_halves(data, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The held-out points of `data` in two halves chosen by `seed` (float64, CPU): the real-data
+    row of a set without fresh draws scores the first against the second."""
     test = _points(data.test, "data.test").cpu()
-    order = torch.randperm(len(test), generator=generator)
+    order = torch.randperm(len(test), generator=real_data_generator(seed))
     if len(order) < 4:
         raise ConfigError(f"the real-data row needs at least 4 held-out points of {data.name} (got {len(order)})")
-    half, other = test[order[: len(order) // 2]], test[order[len(order) // 2:]]
-    return {metric.name: metric.compute(half, other, data) for metric in metrics(SAMPLES) if metric.applies(data)}
+    return test[order[: len(order) // 2]], test[order[len(order) // 2:]]
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -276,7 +298,8 @@ def _same_space(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """|a_i - b_j|^2: coordinate by coordinate up to 3 dimensions (exact to rounding),
-    else by one matrix product around a's centre, clamped at 0."""
+    else by one matrix product around a's centre, clamped at 0: [a, |a|^2, 1] . [-2b, 1, |b|^2],
+    so the whole expansion |a|^2 - 2 a.b + |b|^2 is one product and no further pass."""
     if a.shape[1] <= 3:
         out = (a[:, None, 0] - b[None, :, 0]).square()
         for k in range(1, a.shape[1]):
@@ -284,8 +307,9 @@ def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return out
     centre = a.mean(0)
     a, b = a - centre, b - centre
-    out = torch.addmm((b * b).sum(1), a, b.T, alpha=-2)
-    return out.add_((a * a).sum(1)[:, None]).clamp_(min=0)
+    left = torch.cat([a, (a * a).sum(1, keepdim=True), torch.ones_like(a[:, :1])], 1)
+    right = torch.cat([-2 * b, torch.ones_like(b[:, :1]), (b * b).sum(1, keepdim=True)], 1)
+    return (left @ right.T).clamp_(min=0)
 
 
 def _kernel_sums(x: torch.Tensor, y: torch.Tensor, bandwidths: list[float], skip_diagonal: bool) -> torch.Tensor:
