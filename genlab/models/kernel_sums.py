@@ -30,6 +30,7 @@ LOG2_E = 1 / LN_2
 LEAF_SIZE = 64            # reference points per leaf: smaller boxes prune closer, more boxes cost bookkeeping
 QUERY_BLOCK = 256         # queries per block, partitioned as the references so that their box is small ...
 BLOCK_TERMS = 2**22       # ... and fewer where the references are many: a block's terms take at most 16 MB
+CACHE_TERMS = 2**17       # terms computed at once (512 KB of float32), so that exp2 and the sum find them in cache
 FIRST_PASS_LOG2 = 10      # the first pass takes every leaf whose best term is within 2^10 of the nearest leaf's
 EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation stays below 4e-5
 UNDERFLOW_SAFE = 2.0**-100  # sums (per reference) below this may have lost subnormal terms: recomputed shifted
@@ -99,41 +100,47 @@ class PrunedSum:
         """ln sum_j K(q_i - r_j) for every row of q (kernel units, float64), in `dtype`."""
         scaled = q.double() * self.scale
         out = torch.empty(len(q), dtype=self.dtype, device=q.device)
-        roundoff = math.log2(torch.finfo(self.dtype).eps / 2)  # what is skipped stays below 2^-24 of each query's sum (float32)
-        # Each query skips the leaves whose bound is below its sum * roundoff / 2^k, with the
-        # smallest k of these for which all it skips together stays below sum * roundoff.
-        margins = torch.tensor([1.0, 2.0, 3.0, 4.0, 6.0, max(8.0, math.log2(len(self.log2_count)))], dtype=torch.float64, device=q.device)
+        roundoff = math.log2(torch.finfo(self.dtype).eps / 2)  # 2^-24 in float32
         rows = max(16, min(QUERY_BLOCK, BLOCK_TERMS // len(self.ref)))
         work = torch.empty(min(rows, len(q)) * len(self.ref), dtype=self.dtype, device=q.device)  # reused: no page faults per block
         self.terms_visited = 0
         with subnormals_flushed():
             for index in kd_leaves(scaled, rows):
                 block = scaled[index]
-                bound = self._leaf_bounds(block)  # (queries, leaves): log2 of count x largest possible term
-                first = (bound >= bound.amax(1, keepdim=True) - FIRST_PASS_LOG2).any(0)
+                bound = self._leaf_bounds(block)  # log2 of each leaf's count x the largest term any query of the block gets
+                first = bound >= bound.max() - FIRST_PASS_LOG2
                 total = self._log2_sums(block, first, work)
-                # what each query may skip: below 2^-24 of its sum so far, shared by the leaves left
-                rest = self._needed(bound.masked_fill(first, -math.inf), total.double() + roundoff, margins).any(0)
+                # Half of what may be skipped goes to the leaves skipped for the whole block
+                # (against its smallest sum), half to those skipped query by query among the rest.
+                rest = self._needed(bound, ~first, float(total.min()) + roundoff - 1)
+                if rest.any():
+                    candidates = rest.nonzero().squeeze(1)
+                    allowed = total.to(torch.float64) + (roundoff - 1 - math.log2(len(candidates)))
+                    rest[candidates] = (self._leaf_bounds(block[:, None], candidates) >= allowed[:, None]).any(0)
                 if rest.any():
                     total = torch.logaddexp2(total, self._log2_sums(block, rest, work))
                 out[index] = total
         return out.mul_(LN_2)
 
     @staticmethod
-    def _needed(bound, allowed, margins) -> torch.Tensor:
-        """(queries, leaves): the leaves each query must visit so that the bounds of those it
-        skips sum (in log2) below `allowed`, the cut-off at the tightest margin that keeps them there."""
-        cut = allowed[None, :, None] - margins[:, None, None]                      # (margins, queries, 1)
-        below = torch.where(bound[None] < cut, bound[None], -math.inf)
-        fits = torch.logsumexp(below * LN_2, 2) * LOG2_E < allowed[None]           # (margins, queries)
-        chosen = cut[fits.double().argmax(0), torch.arange(len(allowed))]         # the first margin that fits
-        return bound >= chosen                                                    # the widest margin always fits
+    def _needed(bound: torch.Tensor, left: torch.Tensor, allowed: float) -> torch.Tensor:
+        """Of the leaves `left`, those to visit so that the bounds of the ones skipped, summed
+        (the smallest first), stay below 2^allowed: the block's smallest sum x the roundoff."""
+        candidates = left.nonzero().squeeze(1)
+        order = candidates[bound[candidates].argsort()]
+        skipped = torch.logcumsumexp(bound[order] * LN_2, 0) * LOG2_E < allowed
+        needed = torch.zeros_like(left)
+        needed[order[~skipped]] = True
+        return needed
 
-    def _leaf_bounds(self, block: torch.Tensor) -> torch.Tensor:
-        """log2(count) - the term's exponent at each query's shortest distance to each leaf's box."""
-        gap = (self.low - block[:, None]).clamp_(min=0) + (block[:, None] - self.high).clamp_(min=0)
-        exponent = gap.square_().sum(2)
-        return self.log2_count - (exponent if self.kernel == "gaussian" else exponent.sqrt_())
+    def _leaf_bounds(self, block: torch.Tensor, leaves: torch.Tensor | None = None) -> torch.Tensor:
+        """log2(count) - the term's exponent at the shortest distance from the block's box to
+        each leaf's box; given (queries, 1, d) and the leaves' indices, from each query's point."""
+        low, high, log2_count = (self.low, self.high, self.log2_count) if leaves is None else (
+            self.low[leaves], self.high[leaves], self.log2_count[leaves])
+        gap = (low - block.amax(-2, keepdim=True)).clamp_(min=0) + (block.amin(-2, keepdim=True) - high).clamp_(min=0)
+        exponent = gap.square_().sum(-1)
+        return log2_count - (exponent if self.kernel == "gaussian" else exponent.sqrt_())
 
     def _log2_sums(self, block: torch.Tensor, leaves: torch.Tensor, work: torch.Tensor) -> torch.Tensor:
         """log2 sum_j 2^-e(q_i, r_j) over the points of the chosen leaves (a mask over leaves)."""
@@ -150,8 +157,10 @@ class PrunedSum:
             # -|q - r|^2 = 2 q.r - |r|^2 - |q|^2 as one product: [2q, -1, -|q|^2] [r, |r|^2, 1]^T
             left = torch.cat([2 * block, -torch.ones_like(block[:, :1]), -(block * block).sum(1, keepdim=True)], 1)
             right = torch.cat([ref, (ref * ref).sum(1, keepdim=True), torch.ones_like(ref[:, :1])], 1)
-            terms = torch.mm(left, right.T, out=work[: len(block) * len(ref)].view(len(block), len(ref)))
-            total = terms.exp2_().sum(1)
+            total = torch.zeros(len(block), dtype=self.dtype, device=block.device)
+            for part in right.split(max(64, CACHE_TERMS // len(block))):  # each part's terms stay in the CPU's cache
+                terms = torch.mm(left, part.T, out=work[: len(block) * len(part)].view(len(block), len(part)))
+                total += terms.exp2_().sum(1)
             if float(total.amin()) > UNDERFLOW_SAFE * len(ref):
                 return total.log2_()
         return self._shifted_log2_sums(block, ref)
