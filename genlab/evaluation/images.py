@@ -4,10 +4,12 @@ During training, a cheap progress number on 1,000 validation images: a bound the
 declares (the VAE's ELBO), else its exact log-likelihood (a flow's), else the Parzen
 log-likelihood under 1,000 samples (GAN/WGAN). At the end, on n_eval
 samples (`image_eval` picks the parts): the Parzen protocol of Goodfellow et al. 2014,
-the domain classifier's class coverage and Fréchet distance, and for the VAE the test
-ELBO and the IWAE estimate of log p(x), for a model with an exact density its test
-log-likelihood and bits per dimension; each beside the same numbers for real training
-images and for noise (computed once per setting and cached, see `references`). The Parzen
+the domain classifier's class coverage and Fréchet distance, the sample metrics on its
+features (precision/recall, density/coverage, KID, memorization: metrics.json's
+classifier.<name>), and for the VAE the test ELBO and the IWAE estimate of log p(x), for a
+model with an exact density its test log-likelihood and bits per dimension; each beside the
+same numbers for real training and held-out images, the memorizer, mode-dropped and blurred
+images and noise (computed once per setting and cached, see `references`). The Parzen
 and classifier rows of the log table are their registered metrics' (genlab.metrics.registry).
 Validation and test subsets (image_eval.n_test) are random, never the first rows.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 
 import torch
@@ -28,7 +31,7 @@ from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots
 from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.training import plot_training
-from genlab.evaluation.references import as_results, classifier_report, domain_classifier, image_references
+from genlab.evaluation.references import as_results, classifier_report, domain_classifier, feature_space, image_references
 
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training
@@ -102,12 +105,15 @@ class ImageReport:
         n_real = min(self.n_eval, len(data.train))  # a small file of images has fewer than n_eval to put beside the samples
         if options["references"] and n_real < self.n_eval:
             log.info("the real-images reference uses all %d training images of %s (n_eval is %d)", n_real, data.name, self.n_eval)
-        references = image_references(data, self.validation, self.test, test_grey, n_real, options) if options["references"] else {}
+        # The test and training images' features once, for the model's samples and every reference row.
+        space = feature_space(data, domain_classifier(data), test_grey, n_real) if options["classifier"] else None
+        references = image_references(data, self.validation, self.test, test_grey, n_real, options, space) if options["references"] else {}
         if options["parzen"]:
             results["parzen"] = parzen_report(samples, self.validation, self.test)
         if options["classifier"]:
-            classifier = domain_classifier(data)
-            results["classifier"] = classifier_report(classifier, samples, classifier.features(test_grey))
+            started = time.perf_counter()
+            results["classifier"] = classifier_report(space.classifier, samples, space)
+            log.info("class coverage, Fréchet distance and feature metrics of the %d samples in %.1f s", self.n_eval, time.perf_counter() - started)
         rows += _metric_rows(results, [as_results(r) for r in references.values()])
         if references:
             results["references"] = references

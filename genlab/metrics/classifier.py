@@ -3,7 +3,8 @@
 Image GAN papers judge samples through a classifier trained on the real data. Its
 predicted classes show which digits a model draws (class coverage), and its
 penultimate activations are the features for the Fréchet distance (FID, with an MNIST
-network in place of Inception). The network is trained once and cached. The cache file
+network in place of Inception) and for the sample metrics FEATURE_METRICS (precision/recall,
+density/coverage, KID, memorization; measured by genlab.evaluation.references). The network is trained once and cached. The cache file
 name holds a hash of the training config and of the data, so a changed config or
 changed data retrains instead of reusing a stale network. The file holds only
 tensors and plain values, so it loads with `torch.load(weights_only=True)`.
@@ -24,7 +25,7 @@ from torch import nn
 
 from genlab.io import atomic_write
 from genlab.errors import ConfigError, check_finite_tensor, check_positive
-from genlab.metrics.registry import IMAGES, Metric, add
+from genlab.metrics.registry import IMAGES, Metric, add, metrics
 
 FORMAT = "genlab-classifier-1"
 SIDE = 28  # MNIST images are 28 x 28, flattened to 784
@@ -80,6 +81,12 @@ class DomainClassifier:
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         return self.probabilities(x).argmax(1)
+
+    @torch.no_grad()
+    def predict_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The classes of images from their `features` (the network's last layer on them): predict
+        without a second pass through the convolutions."""
+        return self.net.head(torch.as_tensor(features).detach().cpu().float()).argmax(1)
 
 
 def load_or_train(train_x, train_y, test_x, test_y, folder, config: ClassifierConfig = ClassifierConfig()) -> DomainClassifier:
@@ -178,12 +185,23 @@ def class_coverage(predictions: torch.Tensor, n_classes: int = N_CLASSES, min_fr
 # -- helpers -------------------------------------------------------------------------------
 
 
+# The sample metrics (genlab.metrics.fidelity, kid, memorization) that an image run measures on the
+# classifier's features: metrics.json's classifier.<name> (and references.<row>.<name>).
+FEATURE_METRICS = ("precision_recall", "density_coverage", "kid", "memorization")
+
+
 def _report_rows(report: dict) -> dict[str, str]:
-    """The Fréchet distance, and the class coverage where the report has it (a reference has none)."""
+    """The Fréchet distance, and the class coverage and the feature metrics where the report has
+    them (the real training images' reference has only the Fréchet floor), each printed by its
+    registered sample metric's rows."""
     rows = {"Fréchet distance in classifier features": f"{report['frechet_distance']:.2f}"}
     if "coverage" in report:
         coverage = report["coverage"]
         rows["classes with >= 1% of samples; entropy"] = f"{coverage['classes_covered']}; {coverage['entropy']:.3f} (max {coverage['max_entropy']:.3f})"
+    registered = {metric.name: metric for metric in metrics()}
+    for name in FEATURE_METRICS:
+        if report.get(name) is not None:  # None: too few images for it
+            rows.update(registered[name].rows(report[name]))
     return rows
 
 
