@@ -14,7 +14,7 @@ from genlab.train import run
 from genlab.evaluation import references
 from helpers import compose_config, run_cli
 
-SMALL = ["data.n_train=2000", "n_eval=300", "image_eval.n_test=300", "trainer.log_every=10"]
+SMALL = ["data.n_train=2000", "n_eval=300", "image_eval.n_test=300", "trainer.log_every=10", "image_eval.ais=false"]
 GAN_SMALL = ["model.hidden=64", "model.critic_hidden=64", "model.batch_size=64", *SMALL]
 
 
@@ -49,6 +49,36 @@ def test_a_vae_run_on_mnist_reports_bounds_and_draws_its_figures(tmp_path, mnist
     assert metrics["test_elbo"] < metrics["test_log_likelihood"] < 0
     assert metrics["test_log_likelihood"] - metrics["test_elbo"] < 20
     assert 100 < -metrics["test_log_likelihood"] < 300  # 200 steps: between a trained VAE (~90) and uniform pixels (543)
+
+
+def test_ais_reports_a_bound_above_the_elbo_and_its_bdmc_gap(tmp_path, mnist_env, caplog):
+    cfg = compose_config("model=vae", "data=mnist", "model.latent_dim=2", "model.hidden=64", "model.iwae_k=50",
+                         "trainer.max_steps=200", "trainer.eval_every=100", "image_eval.classifier=false", *SMALL,
+                         "image_eval.ais=true", "image_eval.ais_images=100", "image_eval.ais_steps=200", "image_eval.bdmc_points=20",
+                         f"output_root={tmp_path}")
+    assert compose_config("model=vae", "data=mnist").image_eval.ais  # on by default on MNIST (conf/model_data/vae_mnist.yaml)
+    with caplog.at_level("INFO", logger="genlab"):
+        metrics = run(cfg, tmp_path / "run")
+    ais = metrics["ais"]
+    assert ais["n_points"] == 100 and ais["initial"] == "encoder" and ais["settings"]["n_steps"] == 200
+    # From the encoder along the path: AIS's bound beats the ELBO of the same images (the first 100 of the test subset).
+    model, _ = genlab.load_run(tmp_path / "run")
+    test = run_test_images(cfg)[:100]
+    elbo = model.bound(test, torch.Generator().manual_seed(0))
+    assert ais["mean"] > elbo.mean().item()
+    assert ais["bdmc"]["n_points"] == 20 and -0.5 < ais["bdmc"]["gap"] < 5
+    assert "AIS lower bound" in caplog.text and "BDMC gap" in caplog.text
+
+
+def run_test_images(cfg):
+    """The test images an image run scores, in its order (genlab.evaluation.images)."""
+    from genlab.evaluation.images import SUBSET_SEED
+    from hydra.utils import instantiate
+
+    data = instantiate(cfg.data)
+    generator = torch.Generator().manual_seed(SUBSET_SEED)
+    torch.randperm(len(data.validation), generator=generator)
+    return data.test[torch.randperm(len(data.test), generator=generator)[: cfg.image_eval.n_test]]
 
 
 def test_a_wgan_with_dcgan_networks_trains_on_mnist(tmp_path, mnist_env):
@@ -87,6 +117,7 @@ def test_the_classifier_and_references_are_computed_once(tmp_path, mnist_env, mo
     (["model=vae", "data=moons", "model.kl_weight=-1"], "model.kl_weight must be a number >= 0"),
     (["model=vae", "data=moons", "model.latent_dim=0"], "model.latent_dim must be a positive integer"),
     (["model=gan", "data=mnist", "image_eval.parzen=maybe"], "image_eval.parzen must be true or false"),
+    (["model=gan", "data=mnist", "image_eval.ais_images=0"], "image_eval.ais_images must be a positive integer"),
 ])
 def test_bad_image_settings_are_refused_in_one_line(tmp_path, mnist_env, overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -36,20 +36,25 @@ from genlab.evaluation.references import as_results, classifier_report, domain_c
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training
 SUBSET_SEED = 2718  # the random validation/test subsets, the same for every run
-PARTS = ("parzen", "classifier", "references")
+PARTS = ("parzen", "classifier", "references", "ais")
+SIZES = ("n_test", "ais_images", "ais_steps", "bdmc_points")  # integers >= 1 (bdmc_points >= 0), or null: the default
 
 
 def check_image_eval(options: dict) -> dict:
-    """Validate the `image_eval` config node: three switches and n_test."""
+    """Validate the `image_eval` config node: four switches and the sizes."""
     options = dict(options)
-    unknown = set(options) - {*PARTS, "n_test"}
+    unknown = set(options) - {*PARTS, *SIZES}
     if unknown:
-        raise ConfigError(f"image_eval.{sorted(unknown)[0]} is not a key; allowed: {', '.join((*PARTS, 'n_test'))}")
+        raise ConfigError(f"image_eval.{sorted(unknown)[0]} is not a key; allowed: {', '.join((*PARTS, *SIZES))}")
     for part in PARTS:
         if not isinstance(options.get(part), bool):
             raise ConfigError(f"image_eval.{part} must be true or false (got {options.get(part)!r})")
-    if options.get("n_test") is not None:
-        options["n_test"] = check_positive("image_eval.n_test", options["n_test"], integer=True)
+    for size in SIZES:
+        if options.get(size) is not None:
+            value = options[size]
+            if size == "bdmc_points" and value == 0:
+                continue
+            options[size] = check_positive(f"image_eval.{size}", value, integer=True)
     return options
 
 
@@ -98,6 +103,8 @@ class ImageReport:
                 bits = bits_per_dim(log_p, data.dim)
                 results.update({"test_bits_per_dim": bits.mean().item(), "test_bits_per_dim_standard_error": standard_error(bits)})
                 rows.append(("test bits per dimension (8-bit pixels)", f"{bits.mean():.3f} ± {standard_error(bits):.3f}"))
+        if options["ais"] and (ais := self._ais(rows)):
+            results["ais"] = ais
         if options["classifier"] and (reason := classifier_refusal(data)):
             log.info("no class coverage or Fréchet distance: %s", reason)
             options = {**options, "classifier": False}
@@ -124,6 +131,33 @@ class ImageReport:
         plot_training(history, model, run_dir / "training.png")
         draw_model_figures(model, data, run_dir)
         return results
+
+    def _ais(self, rows: list) -> dict | None:
+        """Annealed importance sampling's lower bound on log p(x) of the first image_eval.ais_images
+        test images (genlab.metrics.ais: a GAN's observation noise chosen on validation images),
+        and its gap by BDMC on image_eval.bdmc_points images simulated from the model (0: none)."""
+        from genlab.metrics.ais import AISSettings, ais_log_likelihood, bdmc_gap, decoder_for
+
+        model, options = self.model, self.options
+        if model.has_log_prob and model.log_prob_is_exact:
+            log.info("no AIS: %s has an exact log-likelihood", model.label)
+            return None
+        settings = AISSettings() if options["ais_steps"] is None else AISSettings(n_steps=options["ais_steps"])
+        rng = torch.Generator().manual_seed(self.seed)
+        decoder = decoder_for(model, validation=self.validation, generator=rng)
+        report = ais_log_likelihood(decoder, self.test[: options["ais_images"]].to(model.device), settings, rng)
+        report.pop("per_point")
+        if decoder.sigma_selection:
+            report["sigma_selection"] = {f"{s:g}": value for s, value in decoder.sigma_selection.items()}
+        rows.append(("test log p(x), AIS lower bound (nats)", f"{report['mean']:.2f} ± {report['standard_error']:.2f}"))
+        if options["bdmc_points"]:
+            gap = bdmc_gap(decoder, options["bdmc_points"], settings, rng)
+            report["bdmc"] = {"gap": gap["gap"], "gap_standard_error": gap["gap_standard_error"], "n_points": gap["n_points"],
+                              "lower": gap["lower"]["mean"], "upper": gap["upper"]["mean"], "seconds": gap["seconds"]}
+            rows.append(("AIS's BDMC gap on simulated images (nats)", f"{gap['gap']:.2f} ± {gap['gap_standard_error']:.2f}"))
+        log.info("AIS on %d test images in %.0f s%s", report["n_points"], report["seconds"],
+                 f" (observation noise σ {report['sigma']:g}, chosen on validation images)" if "sigma" in report else "")
+        return report
 
     def _log_table(self, rows: list[tuple], reference_names: list[str]) -> None:
         if not rows:
