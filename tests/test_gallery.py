@@ -14,7 +14,7 @@ LECTURE = Path(__file__).resolve().parents[1] / "conf" / "experiment" / "lecture
 
 def test_every_gallery_figure_has_an_experiment_config_and_every_config_a_figure():
     assert sorted(f.name for f in gallery.FIGURES) == sorted(p.stem for p in LECTURE.glob("*.yaml"))
-    assert len(gallery.FIGURES) == 14
+    assert len(gallery.FIGURES) == 15
 
 
 @pytest.mark.parametrize("figure", gallery.FIGURES, ids=lambda f: f.name)

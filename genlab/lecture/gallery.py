@@ -51,6 +51,7 @@ FIGURES = [
     Figure("mode_collapse", "Mode collapse: the GAN against the WGAN-GP on 8gaussians", "grid.png", sweep=True),
     Figure("dimension", "The curse of dimension: KDE against GMM as the dimension grows", "figure.png"),
     Figure("langevin", "Beyond the lecture: sampling a fitted density by Langevin dynamics", "figure.png"),
+    Figure("how_to_evaluate", "How to evaluate GANs? Every metric against real data, the shortcuts that fool it, and GAN, WGAN, VAE and flow on 8gaussians", "figure.png"),
 ]
 
 
@@ -84,6 +85,9 @@ def numbers(folder: Path, figure: Figure) -> list[str]:
     flat = dict(_flatten(json.loads((folder / "metrics.json").read_text())))
     if figure.output == "figure.png":
         keys = [k for k in flat if k != "seed"]
+        fooled = json.loads((folder / "metrics.json").read_text()).get("fooled")  # how_to_evaluate: {shortcut: numbers it fools}
+        if isinstance(fooled, dict):
+            return [f"{k} = {_fmt(flat[k])}" for k in keys] + [f"{shortcut} fools: {', '.join(names) or 'nothing'}" for shortcut, names in fooled.items()]
     else:  # the model's likelihoods, then the summary numbers of every registered metric
         from genlab.metrics.registry import summary_paths
 
