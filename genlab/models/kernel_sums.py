@@ -28,8 +28,7 @@ from genlab.subnormals import subnormals_flushed
 LN_2 = math.log(2)
 LOG2_E = 1 / LN_2
 LEAF_SIZE = 64            # reference points per leaf: smaller boxes prune closer, more boxes cost bookkeeping
-QUERY_BLOCK = 256         # queries per block, partitioned as the references so that their box is small ...
-BLOCK_TERMS = 2**22       # ... and fewer where the references are many: a block's terms take at most 16 MB
+QUERY_BLOCK = 256         # queries per block, partitioned as the references so that their box is small
 CACHE_TERMS = 2**17       # terms computed at once (512 KB of float32), so that exp2 and the sum find them in cache
 FIRST_PASS_LOG2 = 10      # the first pass takes every leaf whose best term is within 2^10 of the nearest leaf's
 EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation stays below 4e-5
@@ -101,8 +100,8 @@ class PrunedSum:
         scaled = q.double() * self.scale
         out = torch.empty(len(q), dtype=self.dtype, device=q.device)
         roundoff = math.log2(torch.finfo(self.dtype).eps / 2)  # 2^-24 in float32
-        rows = max(16, min(QUERY_BLOCK, BLOCK_TERMS // len(self.ref)))
-        work = torch.empty(min(rows, len(q)) * len(self.ref), dtype=self.dtype, device=q.device)  # reused: no page faults per block
+        rows = QUERY_BLOCK
+        work = torch.empty(max(CACHE_TERMS, 64 * min(rows, len(q))), dtype=self.dtype, device=q.device)  # reused: no page faults per part
         self.terms_visited = 0
         with subnormals_flushed():
             for index in kd_leaves(scaled, rows):
@@ -168,15 +167,19 @@ class PrunedSum:
     def _shifted_log2_sums(self, block, ref) -> torch.Tensor:
         """The same sums from exact differences, each row shifted by its nearest term: for the
         exponential kernel, for queries far from every reference (whose terms would underflow
-        unshifted) and for wide blocks (where the product form would lose digits)."""
-        exponent = torch.empty(len(block), len(ref), dtype=block.dtype, device=block.device)
-        squared_distances(block, ref.T.contiguous(), exponent, torch.empty_like(exponent))
-        if self.kernel == "exponential":
-            exponent.sqrt_()
-        nearest = exponent.amin(1, keepdim=True)
+        unshifted) and for wide blocks (where the product form would lose digits). A part of
+        the references at a time, the parts' sums joined in log space."""
         floor = -120.0 if block.dtype == torch.float32 else -1000.0
-        torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
-        return exponent.sum(1).log2_() - nearest.squeeze(1)
+        total = torch.full((len(block),), -math.inf, dtype=block.dtype, device=block.device)
+        for part in ref.split(max(64, CACHE_TERMS // len(block))):
+            exponent = torch.empty(len(block), len(part), dtype=block.dtype, device=block.device)
+            squared_distances(block, part.T.contiguous(), exponent, torch.empty_like(exponent))
+            if self.kernel == "exponential":
+                exponent.sqrt_()
+            nearest = exponent.amin(1, keepdim=True)
+            torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
+            total = torch.logaddexp2(total, exponent.sum(1).log2_() - nearest.squeeze(1))
+        return total
 
 
 def windowed_log_kernel_sum(q, ref_sorted_t, keys, axis, kernel, rows_per_block: int = 256):
