@@ -23,6 +23,15 @@ def _seeded():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_in_a_temporary_folder(tmp_path_factory):
+    """genlab's cache (the point runs' reference rows, classifiers, ...) in a folder of this
+    session, for runs in this process and in the CLI's: tests never write ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GENLAB_CACHE_DIR", str(tmp_path_factory.mktemp("genlab-cache")))
+        yield
+
+
 def mnist_dir():
     """The read-only MNIST of CI (../shared/data/mnist beside the clone, or GENLAB_MNIST_DIR).
     Tests that need it are skipped where it is absent, except in CI (CI=true), where they fail."""

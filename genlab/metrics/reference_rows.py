@@ -17,16 +17,23 @@ A set without fresh draws (your file) has only its held-out points: as in the re
 one half of them (genlab.metrics.samples.held_out_halves) is the "fresh" data and every row is
 scored against the other half, with as many points as that half (training points, too).
 Everything is seeded by `seed`, and depends only on the data, n and seed: the rows (with
-the real-data row) are computed once per process for each (cached here, keyed by a hash of
-the data's points, n, seed and the registered metrics).
+the real-data row) are computed once for each and cached, in this process and as JSON under
+<cache>/point_references (the cache of `genlab.data.mnist.cache_dir`), keyed by a hash of
+the data's points, n, seed and the registered metrics' names and source files (a changed
+metric computes them again).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
+import json
+from pathlib import Path
 
 import torch
+
+from genlab.io import atomic_write
 
 from genlab.metrics.registry import SAMPLES, metrics
 from genlab.metrics.samples import VEEGAN_SAMPLES, _points, held_out_halves, quality_against, real_data_quality
@@ -35,6 +42,7 @@ from genlab.errors import check_positive
 BLUR = 0.1  # the blurred row's noise, in standard deviations of each coordinate
 ROW_SEED_OFFSET = 2_000_003  # the rows' generators: seed + this + the row's position (far from the data's own seeds)
 ROWS = ("memorizer", "mode_dropped", "blurred", "noise")
+FORMAT = "genlab-point-references-1"
 
 _cache: dict[str, dict] = {}
 
@@ -44,15 +52,28 @@ def reference_rows(data, n: int = VEEGAN_SAMPLES, seed: int = 0, final: bool = T
     rows that apply to `data` (see the module's docstring); `final`: with the final-only
     metrics (as a run's table shows them)."""
     n = check_positive("n", n, integer=True)
-    digest = hashlib.sha256(repr((type(data).__name__, data.name, n, seed, final,
-                                  [(m.name, id(m.compute)) for m in metrics(SAMPLES)])).encode())
+    from genlab.data.mnist import cache_dir
+
+    registered = metrics(SAMPLES)
+    digest = hashlib.sha256(repr((FORMAT, type(data).__name__, data.name, n, seed, final,
+                                  [(m.name, m.compute.__module__) for m in registered])).encode())
+    for source in sorted({inspect.getsourcefile(m.compute) for m in registered} | {__file__}):
+        digest.update(Path(source).read_bytes())
     for points in (data.train, data.test):
         digest.update(points.detach().cpu().contiguous().numpy().tobytes())
-    key = digest.hexdigest()
+    key = digest.hexdigest()[:20]
+    path = cache_dir() / "point_references" / f"{key}.json"
     if key not in _cache:
-        samples, test = reference_samples(data, n, seed)
-        _cache[key] = {"real_data": real_data_quality(data, n, seed, final),
-                       **{name: quality_against(rows, test, data, final) for name, rows in samples.items()}}
+        try:
+            _cache[key] = json.loads(path.read_text())
+        except (OSError, ValueError):  # none yet, or unreadable: compute again
+            samples, test = reference_samples(data, n, seed)
+            _cache[key] = {"real_data": real_data_quality(data, n, seed, final),
+                           **{name: quality_against(rows, test, data, final) for name, rows in samples.items()}}
+            try:  # Python's JSON keeps inf and NaN: this file is genlab's own cache, not a report
+                atomic_write(path, lambda handle: handle.write(json.dumps(_cache[key]).encode()))
+            except OSError:
+                pass  # a read-only cache costs only the time to compute them again
     return copy.deepcopy(_cache[key])
 
 
