@@ -30,7 +30,9 @@ def test_one_distribution_is_at_chance_and_two_separated_ones_are_told_apart():
 def test_the_same_seed_gives_the_same_number_and_another_seed_another():
     x, y = torch.randn(300, 3, generator=gen(2)), torch.randn(300, 3, generator=gen(3)) + 0.3
     first = classifier_two_sample_test(x, y)
-    assert classifier_two_sample_test(x, y) == first and classifier_two_sample_test(x, y, seed=1) != first
+    assert classifier_two_sample_test(x, y) == first
+    # another seed, another split and start: on 300 held-out points two seeds can tie on the accuracy by chance, four rarely do
+    assert len({classifier_two_sample_test(x, y, seed=s)["accuracy"] for s in range(4)}) > 1
 
 
 def test_a_constant_coordinate_is_not_divided_by_zero():

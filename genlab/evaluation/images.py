@@ -27,11 +27,12 @@ from genlab.errors import ConfigError, check_positive
 from genlab.metrics.classifier import N_CLASSES
 from genlab.metrics.parzen import parzen_report, select_sigma
 from genlab.metrics.registry import IMAGES, metrics
+from genlab.metrics.report import as_results
 from genlab.metrics.standard_error import standard_error
 from genlab.plots.images import plot_image_samples, plot_image_snapshots
 from genlab.plots.model_figures import draw_model_figures
 from genlab.plots.training import plot_training
-from genlab.evaluation.references import as_results, classifier_report, domain_classifier, feature_space, image_references
+from genlab.evaluation.references import classifier_report, domain_classifier, feature_space, image_references
 
 log = logging.getLogger("genlab")
 QUICK = 1000  # validation images (and samples) behind the evaluation during training

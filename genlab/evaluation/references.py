@@ -120,15 +120,6 @@ def classifier_report(classifier: DomainClassifier, images: torch.Tensor, space:
     }
 
 
-def as_results(reference: dict) -> dict:
-    """One reference shaped as a run's results (its classifier numbers under `classifier`), so each
-    registered image metric prints it beside the model's; metrics.json keeps the cached shape."""
-    shaped = {"parzen": reference["parzen"]} if "parzen" in reference else {}
-    if "frechet_distance" in reference:
-        shaped["classifier"] = {key: value for key, value in reference.items() if key != "parzen"}
-    return shaped
-
-
 def image_references(data, validation: torch.Tensor, test: torch.Tensor, test_grey: torch.Tensor, n: int, options: dict,
                      space: FeatureSpace | None = None) -> dict:
     """The reference rows (see the module's docstring) of `n` images each: the Parzen numbers

@@ -29,7 +29,7 @@ greater than or equal to real data's.
 Where the values come from: a point run's metrics.json holds every column's numbers under
 samples.<column>.<metric> (`model` for the model); an image run's image metrics (`parzen`,
 `classifier`) sit at its top level, with real training images and noise under
-`references` (genlab.evaluation.references). `column_values` reads both.
+`references` (genlab.evaluation.references; shaped as results by genlab.metrics.report.as_results). `column_values` reads both.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.patches import Patch, Rectangle
 
 from genlab.metrics.registry import IMAGES, SAMPLES, Metric, metrics
+from genlab.metrics.report import as_results
 from genlab.plots import style
 
 REAL = "real_data"
@@ -133,8 +134,6 @@ def column_values(run: dict, column: str) -> dict:
     if column == "model":
         found.update({m.name: run[m.name] for m in metrics(IMAGES) if m.name in run})
     elif column in IMAGE_REFERENCES and IMAGE_REFERENCES[column] in (run.get("references") or {}):
-        from genlab.evaluation.references import as_results
-
         found.update(as_results(run["references"][IMAGE_REFERENCES[column]]))
     return found
 
