@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from genlab.errors import ConfigError, check_positive
+from genlab.metrics.ais import AISSettings, ais_log_likelihood, bdmc_gap, decoder_for
 from genlab.metrics.classifier import N_CLASSES
 from genlab.metrics.parzen import parzen_report, select_sigma
 from genlab.metrics.registry import IMAGES, metrics
@@ -137,8 +138,6 @@ class ImageReport:
         """Annealed importance sampling's lower bound on log p(x) of the first image_eval.ais_images
         test images (genlab.metrics.ais: a GAN's observation noise chosen on validation images),
         and its gap by BDMC on image_eval.bdmc_points images simulated from the model (0: none)."""
-        from genlab.metrics.ais import AISSettings, ais_log_likelihood, bdmc_gap, decoder_for
-
         model, options = self.model, self.options
         if model.has_log_prob and model.log_prob_is_exact:
             log.info("no AIS: %s has an exact log-likelihood", model.label)

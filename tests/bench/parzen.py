@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from genlab.data.mnist import MNIST
 from genlab.metrics.classifier import ClassifierConfig, class_coverage, load_or_train
 from genlab.metrics.frechet import frechet_reference
 from genlab.metrics.parzen import SIGMAS, parzen_log_likelihood, parzen_reference, parzen_report
+from machine_table import print_table  # tests/bench/machine_table.py, beside this script
 
 ROOT = Path(os.environ.get("GENLAB_MNIST_DIR") or Path(__file__).resolve().parents[2].parent / "shared/data/mnist")
 SUBSET = 1000  # test points for the float32 / float64 comparison
@@ -80,11 +80,7 @@ def main():
     rows.append(("class coverage of the test images", f"{coverage['classes_covered']}/10, {entropy}"))
 
     # Other work on the machine slows every timing here a lot (torch's threads wait for busy cores).
-    print(f"Image metrics on MNIST ({platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-          f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after)\n")
-    print("| measurement | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print_table("Image metrics on MNIST", rows, load_before)
     print("\nvalidation means by sigma (10k training images as centres): "
           + ", ".join(f"{s:.3f}: {m:.1f}" for s, m in zip(report["sigmas"], report["validation_means"])))
 

@@ -20,7 +20,6 @@ import contextlib
 import io
 import math
 import os
-import platform
 import sys
 import time
 
@@ -30,6 +29,7 @@ import torch
 from genlab.metrics import classifier_two_sample_test, data_copying, density_coverage, kernel_inception_distance, precision_recall
 from genlab.metrics.kid import kid_subsets
 from genlab.metrics.memorization import cell_of, kmeans
+from machine_table import print_table  # tests/bench/machine_table.py, beside this script
 
 N, DIM, MODES = 10_000, 64, 10
 
@@ -105,11 +105,7 @@ def main() -> int:
     rows.append(("C_T: genlab vs the authors' code path (scipy U, sklearn neighbours)", f"{ours['memorization']['c_t']:.6f} vs {reference:.6f}: {'agree' if close else 'DIFFERENT'}"))
     rows.append(("C2ST accuracy (two modes dropped, 10% wider)", f"{ours['c2st']['accuracy']:.3f} ± {ours['c2st']['standard_error']:.3f}"))
 
-    print(f"Final-only sample metrics ({platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-          f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after)\n")
-    print("| measurement | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print_table("Final-only sample metrics", rows, load_before)
     return 0 if ok else 1
 
 
