@@ -245,6 +245,24 @@ def test_bad_settings_name_the_key(make, message):
         make()
 
 
+def test_the_moving_average_warms_up_so_a_long_one_is_useful_early():
+    assert [WGAN(ema=0.9999).ema_decay(t) for t in (0, 90)] == [pytest.approx(0.1), pytest.approx(0.91)]
+    assert WGAN(ema=0.9999).ema_decay(10**6) == WGAN(ema=0.9999, ema_warmup=False).ema_decay(0) == 0.9999
+    torch.manual_seed(0)
+    initial = WGAN(**SMALL).build(2).generator
+    warm, _ = train_steps(lambda: WGAN(ema=0.9999, **SMALL), 200)
+    plain, _ = train_steps(lambda: WGAN(ema=0.9999, ema_warmup=False, **SMALL), 200)
+    assert same_weights(warm.generator, plain.generator)  # the average never feeds back into training
+
+    def distance(a, b):
+        return math.sqrt(sum((p - q).square().sum().item() for p, q in zip(a.parameters(), b.parameters(), strict=True)))
+
+    moved = distance(warm.generator, initial)
+    # 200 steps of a plain 0.9999 average hold 98% of the untrained weights; the warmed-up one follows training.
+    assert distance(plain.generator_ema, initial) < 0.05 * moved
+    assert distance(warm.generator_ema, warm.generator) < 0.3 * moved < distance(warm.generator_ema, initial)
+
+
 def test_snapshots_are_evenly_spaced_from_step_0():
     assert TrainerSettings(max_steps=1000, n_snapshots=6).snapshot_steps() == {0, 200, 400, 600, 800, 1000}
     assert TrainerSettings(max_steps=10, n_snapshots=1).snapshot_steps() == {10}

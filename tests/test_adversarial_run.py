@@ -27,7 +27,7 @@ def test_a_short_wgan_run_on_moons_writes_every_file(tmp_path):
     for png in ("density.png", "samples.png", "critic.png", "training.png", "snapshots.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["model"] == "wgan" and metrics["steps"] == 60 and metrics["stopped"] == "max_steps"
+    assert metrics["model"] == "wgan" and metrics["steps"] == 60 and metrics["stopped"] == "max_steps" and metrics["bit_reproducible"]
     assert set(metrics["samples"]) == {"n", "model", "raw_generator", "real_data", "memorizer", "blurred", "noise"}
     real = metrics["samples"]["real_data"]
     # A fresh real sample is the reference: far closer to the test set than 60 steps of training.
@@ -40,6 +40,14 @@ def test_a_short_wgan_run_on_moons_writes_every_file(tmp_path):
     assert "sample quality on 2500 samples" in result.stdout + result.stderr
     model, config = genlab.load_run(run_dir)  # a trained generator back, without training
     assert model.steps_trained_ == 60 and model.sample(5).shape == (5, 2) and config.model.hidden == 32
+
+
+def test_a_time_budgeted_run_says_it_is_not_bit_reproducible(tmp_path):
+    cfg = compose_config("model=wgan", "data=moons", "trainer.max_steps=100000000", "trainer.max_seconds=1", "trainer.eval_every=100000000",
+                         "trainer.lr_schedule=cosine", *QUICK, f"output_root={tmp_path}")
+    metrics = run(cfg, tmp_path / "run")
+    assert metrics["stopped"].startswith("max_seconds (1 s) at step") and metrics["bit_reproducible"] is False
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["bit_reproducible"] is False
 
 
 def test_sigterm_writes_a_checkpoint_that_resumes(tmp_path):

@@ -10,6 +10,7 @@ import torch
 from omegaconf import OmegaConf
 
 import genlab
+from genlab.engine.loop import TrainerSettings
 from genlab.models.trained import TrainedModel
 from genlab.train import run
 from helpers import compose_config
@@ -122,6 +123,18 @@ def test_the_trainer_follows_the_model_s_schedule_unless_told_otherwise():
     model = CosineDiagonalFlow().fit(x, max_steps=10)
     assert model.rates[0] == 0.05 and model.rates[5] == pytest.approx(0.025) and model.rates[-1] < 0.002
     assert set(CosineDiagonalFlow().fit(x, max_steps=10, lr_schedule="constant").rates) == {0.05}
+
+
+def test_with_a_time_budget_the_cosine_follows_the_share_of_max_seconds_used():
+    settings = TrainerSettings(max_steps=1000, max_seconds=10.0, lr_schedule="cosine")
+    assert settings.lr_factor(100, seconds=5.0) == pytest.approx(0.5)  # half the time gone, a tenth of the steps
+    assert settings.lr_factor(750, seconds=1.0) == pytest.approx(0.5 * (1 + math.cos(0.75 * math.pi)))  # steps ahead of the clock
+    assert settings.lr_factor(10, seconds=12.0) == 0.0
+    assert TrainerSettings(max_steps=1000, lr_schedule="cosine").lr_factor(100, seconds=5.0) == pytest.approx(0.5 * (1 + math.cos(0.1 * math.pi)))
+    # A run that the clock ends, far short of max_steps, still ends at a small rate, having decayed steadily.
+    rates = CosineDiagonalFlow().fit(torch.randn(500, 1), max_steps=10**9, max_seconds=0.5).rates
+    assert rates[0] == pytest.approx(0.05) and rates[-1] < 0.001 and len(rates) > 50
+    assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
 
 
 class AveragedDiagonalFlow(DiagonalFlow):

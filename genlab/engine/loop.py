@@ -39,8 +39,11 @@ LR_SCHEDULES = ("constant", "cosine")
 @dataclass
 class TrainerSettings:
     """The loop's schedule (conf/trainer). max_seconds, when set, also stops training
-    after that much training time (evaluation excluded); a time budget is not
-    reproducible, so it is off by default."""
+    after that much training time (evaluation excluded), and a cosine schedule then
+    follows whichever budget is being used up faster, steps or seconds, so that a run
+    cut short by a slow machine still ends at a small learning rate. A time budget is
+    not reproducible (the last step, and with cosine every rate, depend on the
+    machine's speed), so it is off by default and metrics.json says so."""
 
     max_steps: int = 6000
     eval_every: int = 500
@@ -69,11 +72,20 @@ class TrainerSettings:
         if not isinstance(self.animation, bool):
             raise ConfigError(f"animation must be true or false (got {self.animation!r})")
 
-    def lr_factor(self, step: int) -> float:
-        """The share of each optimizer's base learning rate used for update `step` (0-based)."""
+    def share_done(self, step: int, seconds: float = 0.0) -> float:
+        """The share of the run done after `step` updates and `seconds` of training: of
+        max_steps, or of max_seconds where that share is larger."""
+        done = step / self.max_steps
+        if self.max_seconds is not None:
+            done = max(done, seconds / self.max_seconds)
+        return min(done, 1.0)
+
+    def lr_factor(self, step: int, seconds: float = 0.0) -> float:
+        """The share of each optimizer's base learning rate used for update `step` (0-based),
+        begun after `seconds` of training."""
         if self.lr_schedule in (None, "constant"):
             return 1.0
-        return 0.5 * (1 + math.cos(math.pi * min(step, self.max_steps) / self.max_steps))
+        return 0.5 * (1 + math.cos(math.pi * self.share_done(step, seconds)))
 
     def snapshot_steps(self) -> set[int]:
         if self.n_snapshots == 0:
@@ -174,7 +186,7 @@ def train(model, x: torch.Tensor, settings: TrainerSettings, *, seed: int = 0, r
         started = time.perf_counter()
         while step < settings.max_steps:
             if settings.lr_schedule == "cosine":
-                factor = settings.lr_factor(step)
+                factor = settings.lr_factor(step, train_seconds + time.perf_counter() - started)
                 for optimizer in optimizers:
                     for group in optimizer.param_groups:
                         group["lr"] = group["initial_lr"] * factor

@@ -46,6 +46,11 @@ class AdversarialModel(TrainedModel):
         lr, optimizer, betas: the optimizer of both networks (adam | rmsprop).
         ema: decay of the moving average of the generator's weights used for
             sampling (0 turns it off; the raw generator is always reported too).
+        ema_warmup: update t (0-based) uses the decay min(ema, (1 + t) / (10 + t)), the
+            warm-up of TensorFlow's ExponentialMovingAverage(num_updates=t): early on the
+            average spans about the last tenth of training instead of holding mostly the
+            untrained generator, which is what made a 0.9999 average useless for short
+            runs; from t = 9 / (1 - ema) - 1 on (890 steps at 0.99) it is the plain average.
     """
 
     abstract = True  # a base for models, not a model: genlab.models.registry skips it
@@ -56,7 +61,8 @@ class AdversarialModel(TrainedModel):
 
     def __init__(self, *, d_steps: int, lr: float, optimizer: str, betas, latent_dim: int = 2, latent: str = "normal", arch: str = "mlp",
                  hidden: int = 128, depth: int = 3, critic_hidden=None, batch_norm: bool = False, activation: str = "relu",
-                 channels: int = 64, dropout: float = 0.0, pack: int = 1, batch_size: int = 256, ema: float = 0.99):
+                 channels: int = 64, dropout: float = 0.0, pack: int = 1, batch_size: int = 256, ema: float = 0.99,
+                 ema_warmup: bool = True):
         """The shared keys' defaults are written once, here and in conf/model_shared/adversarial.yaml;
         d_steps and the optimizer's settings differ between GAN and WGAN, which give theirs."""
         self.prior = LatentPrior(latent_dim, latent)
@@ -84,6 +90,9 @@ class AdversarialModel(TrainedModel):
         self.ema = check_nonnegative("ema", ema)
         if self.ema >= 1:
             raise ConfigError(f"ema must be in [0, 1): the decay of the moving average, 0 for none (got {ema!r})")
+        if ema_warmup not in (True, False):
+            raise ConfigError(f"ema_warmup must be true or false (got {ema_warmup!r})")
+        self.ema_warmup = ema_warmup
         self.generator = self.critic = self.generator_ema = None
 
     # -- networks --------------------------------------------------------------------------
@@ -140,7 +149,7 @@ class AdversarialModel(TrainedModel):
         generator_loss.backward()
         generator_opt.step()
         self.critic.requires_grad_(True)
-        self.update_ema()
+        self.update_ema(step)
         return {"critic_loss": critic_loss.detach(), "generator_loss": generator_loss.detach(), **stats}
 
     def d_steps_at(self, step: int) -> int:
@@ -161,10 +170,14 @@ class AdversarialModel(TrainedModel):
     def after_critic_step(self) -> None:
         """Hook after each critic update (WGAN's weight clipping)."""
 
+    def ema_decay(self, step: int) -> float:
+        """The moving average's decay at generator update `step` (0-based)."""
+        return min(self.ema, (1 + step) / (10 + step)) if self.ema_warmup else self.ema
+
     @torch.no_grad()
-    def update_ema(self) -> None:
+    def update_ema(self, step: int) -> None:
         if self.generator_ema is not None:
-            torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1 - self.ema)
+            torch._foreach_lerp_(list(self.generator_ema.parameters()), list(self.generator.parameters()), 1 - self.ema_decay(step))
             self._ema_statistics_stale = True
 
     # -- the protocol -------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def train_and_write(model, data, device, config: dict, run_dir: Path, resume_fro
         "wall_seconds": wall_seconds,
         "evaluation_seconds": time.perf_counter() - started - wall_seconds,
         "stopped": history["stopped"] or "max_steps",
+        "bit_reproducible": settings.max_seconds is None,  # a time budget's last step (and a cosine's rates) follow the machine's speed
         "resumed_from": str(Path(resume_from).resolve()) if resume_from else None,
         "n_parameters": model.n_parameters,
         "final_losses": history["losses"][-1] if history["losses"] else None,
