@@ -30,8 +30,11 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/genlab model=wgan data=moons
 
 # pytest exits 5 when it collected no test (e.g. a -k that matches nothing): say so, do not fail.
+# One pytest-xdist worker per core, one torch thread each (their runs in subprocesses too): the
+# tests are small single-threaded runs, so this halves the suite's time on 2 cores.
+# PYTEST_ARGS="-n 0" runs it in one process.
 test: $(VENV)/.installed
-	@$(PY) -m pytest -q $(PYTEST_ARGS); status=$$?; \
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -n auto $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 # Density models against scikit-learn/scipy (a few minutes), the new sample metrics against

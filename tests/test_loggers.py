@@ -8,6 +8,7 @@ import csv
 import struct
 import json
 import sys
+import time
 
 import pytest
 
@@ -134,9 +135,16 @@ def wandb_records(run_folder):
 
 def wandb_run(run_folder) -> dict:
     """What an offline run holds: its name, group, tags and config, the history rows by
-    step, and the summary."""
+    step, and the summary. W&B's service writes the file on its own: `run.finish()` can return
+    before the last records are on disk (seen with two test processes on two cores), so this
+    reads until the closing `exit` record is there."""
+    deadline = time.monotonic() + 30
+    while (records := wandb_records(run_folder)) and records[-1].WhichOneof("record_type") != "exit" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kinds = [record.WhichOneof("record_type") for record in records]
+    assert "run" in kinds and kinds[-1] == "exit", f"{run_folder} holds the records {kinds}"
     run, history, summary = None, {}, {}
-    for record in wandb_records(run_folder):
+    for record in records:
         kind = record.WhichOneof("record_type")
         if kind == "run":
             run = record.run
