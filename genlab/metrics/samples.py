@@ -25,6 +25,10 @@ from genlab.models.kde import KDE
 MMD_BANDWIDTH_FACTORS = (0.1, 0.3, 1.0, 3.0)
 MEDIAN_POINTS = 2000  # pairs among this many reference points fix the MMD bandwidths
 BLOCK_ELEMENTS = 2**22  # one block of squared distances: 32 MB of float64
+# The MMD's kernel terms a block at a time: 4 MB of float64, near the cache through its four exp
+# passes (2,500 x 2,000 2D points: 0.29 s against 0.73 s with 32 MB blocks; 10,000 x 10,000 in
+# 64 dimensions 6.5 s against 8.5 s; one thread, measured 2026-12-02).
+KERNEL_BLOCK_ELEMENTS = 2**19
 REAL_DATA_SEED_OFFSET = 12345
 VEEGAN_SAMPLES = 2500  # VEEGAN's mode-coverage protocol draws 2,500 samples
 
@@ -79,7 +83,7 @@ def wasserstein_1d(x: torch.Tensor, y: torch.Tensor) -> float:
     if x.shape[1] != 1 or y.shape[1] != 1:
         raise ConfigError(f"wasserstein_1d needs 1D points (got {x.shape[1]} and {y.shape[1]} columns)")
     y = _same_space(x, y)
-    return float(_w1_sorted_rows(x.T.sort(1).values, y.T.sort(1).values)[0])
+    return float(_w1_rows(x.T, y.T)[0])
 
 
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 256, seed: int = 0) -> float:
@@ -96,8 +100,7 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 25
     per_block = max(1, BLOCK_ELEMENTS // (len(x) + len(y)))  # bounds the (projections, n + m) merge
     total = 0.0
     for block in directions.split(per_block):
-        xs, ys = (block @ x.T).sort(1).values, (block @ y.T).sort(1).values
-        total += _w1_sorted_rows(xs, ys).sum().item()
+        total += _w1_rows(block @ x.T, block @ y.T).sum().item()
     return total / n_projections
 
 
@@ -317,7 +320,7 @@ def _kernel_sums(x: torch.Tensor, y: torch.Tensor, bandwidths: list[float], skip
     with skip_diagonal (y is x) the i == j terms are left out."""
     scales = torch.tensor([-0.5 / s**2 for s in bandwidths], dtype=torch.float64, device=x.device)
     totals = torch.zeros(len(bandwidths), dtype=torch.float64, device=x.device)
-    rows = max(1, BLOCK_ELEMENTS // len(y))
+    rows = max(1, KERNEL_BLOCK_ELEMENTS // len(y))
     for start in range(0, len(x), rows):
         sq = _squared_distances(x[start : start + rows], y)
         if skip_diagonal:
@@ -328,11 +331,11 @@ def _kernel_sums(x: torch.Tensor, y: torch.Tensor, bandwidths: list[float], skip
     return totals.cpu()
 
 
-def _w1_sorted_rows(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
-    """Exact W1 for each row pair of sorted samples: the integral of |F_x - F_y| over
-    the merged support, where both CDFs are steps between consecutive merged points."""
-    merged = torch.cat([xs, ys], 1).sort(1).values
-    left = merged[:, :-1].contiguous()
-    cdf_x = torch.searchsorted(xs.contiguous(), left, right=True).to(torch.float64) / xs.shape[1]
-    cdf_y = torch.searchsorted(ys.contiguous(), left, right=True).to(torch.float64) / ys.shape[1]
-    return ((cdf_x - cdf_y).abs() * merged.diff(dim=1)).sum(1)
+def _w1_rows(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+    """Exact W1 for each row pair of samples: the integral of |F_x - F_y| over the merged,
+    sorted row, where F_x - F_y steps by +1/n at each x and -1/m at each y (one sort and a
+    running sum; at tied values the gap between them is 0, so their order does not matter)."""
+    n, m = xs.shape[1], ys.shape[1]
+    merged, order = torch.cat([xs, ys], 1).sort(1)
+    steps = torch.full(order.shape, 1.0 / n, dtype=torch.float64, device=xs.device).masked_fill_(order >= n, -1.0 / m)
+    return (steps.cumsum(1)[:, :-1].abs() * merged.diff(dim=1)).sum(1)
