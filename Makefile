@@ -52,7 +52,8 @@ bench: $(VENV)/.bench-installed
 	$(MNIST_ENV) $(PY) tests/bench/flow.py
 
 # The lecture gallery: every figure remade by its own genlab command into outputs/lecture/,
-# with outputs/lecture/index.md stating each command (about 8 minutes here; run it alone).
+# with outputs/lecture/index.md stating each command (about 6 minutes here, two figures at a
+# time on 2 cores; run it alone).
 figures: $(VENV)/.installed
 	$(PY) -m genlab.lecture.gallery
 

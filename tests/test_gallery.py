@@ -46,3 +46,28 @@ def test_a_figure_is_made_copied_and_indexed(tmp_path, monkeypatch):
 def test_an_unknown_figure_is_refused_in_one_line(capsys):
     assert gallery.main(["nope"]) == 2
     assert capsys.readouterr().err.strip() == "gallery: error: unknown figure 'nope' (allowed: " + ", ".join(f.name for f in gallery.FIGURES) + ")"
+
+
+def test_figures_run_side_by_side_one_thread_each_and_the_index_keeps_lecture_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GENLAB_GALLERY_JOBS", "2")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    seen = []
+    original = gallery.make
+
+    def recorded(figure, number, threads=None):
+        seen.append((figure.name, threads))
+        return original(figure, number, threads)
+
+    monkeypatch.setattr(gallery, "make", recorded)
+    assert gallery.main(["bivariate_gmm", "univariate_gmm"]) == 0
+    assert sorted(seen) == [("bivariate_gmm", 1), ("univariate_gmm", 1)]
+    index = (tmp_path / "outputs" / "lecture" / "index.md").read_text()
+    assert 0 < index.index("## 3. Univariate sample") < index.index("## 5. Bivariate sample")
+    assert (tmp_path / "outputs" / "lecture" / "runs" / "univariate_gmm" / "metrics.json").is_file()
+
+
+def test_a_bad_number_of_gallery_jobs_is_refused_in_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("GENLAB_GALLERY_JOBS", "two")
+    assert gallery.main(["bivariate_gmm"]) == 2
+    assert capsys.readouterr().err.strip() == "gallery: error: GENLAB_GALLERY_JOBS must be a whole number >= 1 (got 'two')"

@@ -5,6 +5,12 @@ Each figure is one experiment config, conf/experiment/lecture/NAME.yaml, run exa
 as a user would (`genlab [+-m] +experiment=lecture/NAME`) in a subprocess; only the
 output folder is pinned, to outputs/lecture/runs/NAME. A figure that fails is marked
 in the index and the others go on; the command then exits 1.
+
+The figures are independent runs of small networks, so they run side by side, one per core
+with one torch thread each (GENLAB_GALLERY_JOBS sets how many; 1 runs them one after the
+other with torch's own thread count), the longest first. A figure's numbers can differ in
+the last digits from the same command run alone with more threads (another order of the
+sums), never its picture's content.
 Usage: python -m genlab.lecture.gallery [NAME ...]   (default: all, in lecture order)
 """
 
@@ -12,10 +18,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +38,7 @@ class Figure:
     title: str
     output: str  # the file of the run folder shown: figure.png, density.png, or a sweep's grid.png
     sweep: bool = False
+    seconds: int = 10  # about how long it takes (one thread, 2026-12-02): only to start the longest first
 
     @property
     def command(self) -> list[str]:
@@ -40,29 +49,31 @@ FIGURES = [
     Figure("pushforwards", "Pushforwards of Uniform([0, 1]): g(z) = z, z², and the inverse Gaussian CDF", "figure.png"),
     Figure("kernels", "Gaussian and Epanechnikov kernel density estimates at several bandwidths", "figure.png"),
     Figure("univariate_gmm", "Univariate sample, kernel density estimate (kde), GMM E-M", "density.png"),
-    Figure("univariate_gan", "Univariate sample, kernel density estimate (kde), GAN kde", "density.png"),
+    Figure("univariate_gan", "Univariate sample, kernel density estimate (kde), GAN kde", "density.png", seconds=25),
     Figure("bivariate_gmm", "Bivariate sample, GMM E-M", "density.png"),
     Figure("bivariate_kde", "Bivariate sample, kernel density estimate (kde)", "density.png"),
-    Figure("bivariate_gan", "Bivariate sample, GAN kde", "density.png"),
-    Figure("capacity", "How does this plot change with network capacity? The GAN kde over the networks' width", "grid.png", sweep=True),
-    Figure("vae_pushforward", "The VAE: x̂ᵢ ~ g#μᵢ at λ = 1 and at a small λ", "grid.png", sweep=True),
+    Figure("bivariate_gan", "Bivariate sample, GAN kde", "density.png", seconds=40),
+    Figure("capacity", "How does this plot change with network capacity? The GAN kde over the networks' width", "grid.png", sweep=True, seconds=230),
+    Figure("vae_pushforward", "The VAE: x̂ᵢ ~ g#μᵢ at λ = 1 and at a small λ", "grid.png", sweep=True, seconds=45),
     Figure("optimal_discriminator", "The optimal discriminator f* = p / (p + p_g), and V at the optimum against 2·JS − ln 4", "figure.png"),
-    Figure("wasserstein_dual", "The Wasserstein dual in 1D: the critic's estimate against the exact W1", "figure.png"),
-    Figure("mode_collapse", "Mode collapse: the GAN against the WGAN-GP on 8gaussians", "grid.png", sweep=True),
+    Figure("wasserstein_dual", "The Wasserstein dual in 1D: the critic's estimate against the exact W1", "figure.png", seconds=13),
+    Figure("mode_collapse", "Mode collapse: the GAN against the WGAN-GP on 8gaussians", "grid.png", sweep=True, seconds=150),
     Figure("dimension", "The curse of dimension: KDE against GMM as the dimension grows", "figure.png"),
-    Figure("langevin", "Beyond the lecture: sampling a fitted density by Langevin dynamics", "figure.png"),
-    Figure("how_to_evaluate", "How to evaluate GANs? Every metric against real data, the shortcuts that fool it, and GAN, WGAN, VAE and flow on 8gaussians", "figure.png"),
+    Figure("langevin", "Beyond the lecture: sampling a fitted density by Langevin dynamics", "figure.png", seconds=18),
+    Figure("how_to_evaluate", "How to evaluate GANs? Every metric against real data, the shortcuts that fool it, and GAN, WGAN, VAE and flow on 8gaussians", "figure.png", seconds=115),
 ]
 
 
-def make(figure: Figure, number: int) -> dict:
+def make(figure: Figure, number: int, threads: int | None = None) -> dict:
     """Run the figure's command into a new folder outputs/lecture/runs/<name> (<name>-2, ...
-    when an earlier gallery's is there: genlab deletes no folder of an earlier process); copy its picture out."""
+    when an earlier gallery's is there: genlab deletes no folder of an earlier process); copy its picture out.
+    `threads`: the run's torch threads (OMP_NUM_THREADS), unless the caller's environment sets them."""
     folder = Path(new_folder(str(ROOT / "runs" / figure.name)))
     pinned = f"hydra.sweep.dir={folder}" if figure.sweep else f"hydra.run.dir={folder}"
+    env = {"OMP_NUM_THREADS": str(threads), **os.environ} if threads else None
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "genlab.train", *figure.command[1:], pinned],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     picture = folder / figure.output
     target = ROOT / f"{number:02d}_{figure.name}.png"
@@ -138,6 +149,12 @@ def write_index(results: dict[str, dict]) -> Path:
     return path
 
 
+def gallery_jobs() -> int | None:
+    """How many figures run at once: GENLAB_GALLERY_JOBS, else one per core; None if it is not a whole number >= 1."""
+    value = os.environ.get("GENLAB_GALLERY_JOBS") or str(os.cpu_count() or 1)
+    return int(value) if value.isdigit() and int(value) >= 1 else None
+
+
 def main(argv: list[str] | None = None) -> int:
     names = (argv if argv is not None else sys.argv[1:]) or [f.name for f in FIGURES]
     known = [f.name for f in FIGURES]
@@ -145,19 +162,27 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"gallery: error: unknown figure {unknown[0]!r} (allowed: {', '.join(known)})", file=sys.stderr)
         return 2
+    jobs = gallery_jobs()
+    if jobs is None:
+        print(f"gallery: error: GENLAB_GALLERY_JOBS must be a whole number >= 1 (got {os.environ['GENLAB_GALLERY_JOBS']!r})", file=sys.stderr)
+        return 2
     ROOT.mkdir(parents=True, exist_ok=True)
     results_file = ROOT / "runs" / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    chosen = sorted((f for f in FIGURES if f.name in names), key=lambda f: -f.seconds)  # the longest first
+    jobs = min(len(chosen), jobs)
     started = time.perf_counter()
-    for number, figure in enumerate(FIGURES, 1):
-        if figure.name in names:
-            results[figure.name] = make(figure, number)
-            state = f"{results[figure.name]['seconds']:.0f} s" if results[figure.name]["ok"] else f"FAILED: {results[figure.name]['error']}"
-            print(f"[figures] {number:2d} {figure.name}: {state}", flush=True)
+    with ThreadPoolExecutor(jobs) as pool:  # each figure is a subprocess: threads only wait for them
+        running = {pool.submit(make, f, FIGURES.index(f) + 1, 1 if jobs > 1 else None): f for f in chosen}
+        for done in as_completed(running):
+            figure = running[done]
+            results[figure.name] = result = done.result()
+            state = f"{result['seconds']:.0f} s" if result["ok"] else f"FAILED: {result['error']}"
+            print(f"[figures] {FIGURES.index(figure) + 1:2d} {figure.name}: {state}", flush=True)
     results_file.write_text(json.dumps(results, indent=1))
     index = write_index(results)
     failed = [name for name in names if not results[name]["ok"]]
-    print(f"[figures] {len(names) - len(failed)}/{len(names)} figures in {time.perf_counter() - started:.0f} s; index: {index}")
+    print(f"[figures] {len(names) - len(failed)}/{len(names)} figures in {time.perf_counter() - started:.0f} s, {jobs} at a time; index: {index}")
     return 1 if failed else 0
 
 
