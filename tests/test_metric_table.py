@@ -90,14 +90,52 @@ def test_a_newly_registered_metric_appears_without_editing_the_table():
         unregister("fake_score")
 
 
+def image_set(fd, precision, recall, entropy):
+    """A reference or run's classifier numbers as an image run keeps them."""
+    return {"frechet_distance": fd, "coverage": {"entropy": entropy, "classes_covered": 10},
+            "precision_recall": {"precision": precision, "recall": recall}, "kid": {"mean": fd, "std": 1.0}}
+
+
+def image_run(model, parzen, fd, precision, recall, ais, binarize="none"):
+    return {"model": model, "images": {"binarize": binarize}, "parzen": {"mean": parzen},
+            "classifier": image_set(fd, precision, recall, 2.2), "ais": {"mean": ais, "standard_error": 4.0},
+            "references": {"real_train_images": {"parzen": {"mean": 244.0}, "frechet_distance": 2.8},
+                           "real_held_out_images": image_set(3.8, 0.87, 0.87, 2.30),
+                           "memorizer": image_set(3.2, 0.87, 0.89, 2.30),
+                           "mode_dropped": image_set(337.0, 0.88, 0.57, 1.64),
+                           "blurred": image_set(4.9, 0.90, 0.83, 2.30),
+                           "uniform_noise": {"parzen": {"mean": -629.0}, **image_set(1470.0, 0.24, 0.0, 1.25)}}}
+
+
 def test_an_image_runs_metrics_and_references_are_read():
-    run = {"model": "vae", "parzen": {"mean": 200.0}, "classifier": {"frechet_distance": 12.0},
-           "references": {"real_train_images": {"parzen": {"mean": 240.0}, "frechet_distance": 0.5},
-                          "uniform_noise": {"parzen": {"mean": -900.0}}}}
-    t = build_table({"VAE": run})
-    assert t.columns == [REAL, "noise", "VAE"]
-    assert row(t, "parzen.mean").values == [240.0, -900.0, 200.0]
-    assert row(t, "classifier.frechet_distance").values == [0.5, None, 12.0]
+    t = build_table({"GAN": image_run("gan", 82.5, 280.0, 0.64, 0.13, 206.0), "WGAN": image_run("wgan", 90.0, 200.0, 0.7, 0.2, 210.0)})
+    assert t.columns == [REAL, *SHORTCUTS, "GAN", "WGAN"]
+    assert row(t, "parzen.mean").values == [244.0, None, None, None, -629.0, 82.5, 90.0]
+    # real data's classifier numbers are the held-out images' (fresh), not the training images'
+    assert row(t, "classifier.frechet_distance").values == [3.8, 3.2, 337.0, 4.9, 1470.0, 280.0, 200.0]
+    assert row(t, "classifier.coverage.entropy").values == [2.30, 2.30, 1.64, 2.30, 1.25, 2.2, 2.2]
+    assert row(t, "precision_recall.recall").values == [0.87, 0.89, 0.57, 0.83, 0.0, 0.13, 0.2]
+    assert row(t, "precision_recall.recall").fools == [False, True, False, False, False, False, False]
+    assert row(t, "ais.mean").values == [None] * 5 + [206.0, 210.0] and row(t, "ais.mean").ranks[-2:] == [2, 1]
+
+
+def test_likelihoods_of_binarized_images_are_left_out_beside_grey_ones(tmp_path, monkeypatch):
+    folders = []
+    for name, run in (("vae_mnist", image_run("vae", -48.6, 310.0, 0.69, 0.6, -93.3, binarize="dynamic")),
+                      ("gan_mnist", image_run("gan", 82.5, 280.0, 0.64, 0.13, 206.0))):
+        if name == "vae_mnist":
+            run["references"]["real_train_images"]["parzen"]["mean"] = -48.6  # its references are binarized too
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps(run))
+        folders.append(tmp_path / name)
+    drawn = {}
+    monkeypatch.setattr(how_to_evaluate, "draw_table", lambda t, out, title, footer: drawn.update(table=t, footer=footer) or out)
+    how_to_evaluate.from_runs(folders)
+    t = drawn["table"]
+    assert row(t, "parzen.mean").values == [244.0, None, None, None, -629.0, None, 82.5]  # the grey run's references
+    assert row(t, "classifier.frechet_distance").values[-2:] == [310.0, 280.0]
+    assert "ais.mean" not in [r.label for r in t.rows]  # one comparable value left: it ranks nothing
+    assert drawn["footer"].startswith("VAE: likelihoods of dynamic-binarized images, not comparable")
 
 
 def test_the_figure_is_written(tmp_path):

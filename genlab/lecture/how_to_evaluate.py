@@ -11,8 +11,11 @@ Two ways to make it:
 - from finished runs (the MNIST runs of `make bench`):
   `python -m genlab.lecture.how_to_evaluate RUN_DIR ... [--out FILE] [--title TEXT]`
   reads each folder's metrics.json (a column per run, labelled by its model; the
-  reference rows from the first run that has them) and writes the figure, by default
-  to how_to_evaluate.png beside the first run folder.
+  reference rows from the first run on grey images that has them, else the first that
+  has them) and writes the figure, by default to how_to_evaluate.png beside the first run
+  folder. Likelihoods (Parzen, AIS) of binarized images (the MNIST VAE's) are densities of
+  other data than grey images': a run binarized otherwise than the reference rows' run
+  keeps its other numbers and loses those two, as the figure's footer says.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from genlab.plots.metric_table import build_table, draw as draw_table
 
+LIKELIHOODS = ("parzen", "ais")  # an image run's numbers that depend on how its images were binarized
 LABELS = {"gan": "GAN", "wgan": "WGAN", "vae": "VAE", "flow": "flow", "gmm": "GMM", "kde": "KDE"}
 
 
@@ -76,12 +80,24 @@ def from_runs(folders: list[Path], out: Path | None = None, title: str | None = 
             raise FileNotFoundError(f"{folder}: no metrics.json (not a finished genlab run)")
         run = json.loads(path.read_text())
         runs[label_of(run, Path(folder), set(runs))] = run
-    with_references = next((r for r in runs.values() if r.get("samples") or r.get("references")), next(iter(runs.values())))
-    table = build_table(runs, with_references)
+    with_references = [r for r in runs.values() if r.get("samples") or r.get("references")] or list(runs.values())
+    references = next((r for r in with_references if binarized(r) is None), with_references[0])  # grey images first
+    apart = [label for label, r in runs.items() if binarized(r) != binarized(references)]
+    runs = {label: {k: v for k, v in r.items() if label not in apart or k not in LIKELIHOODS} for label, r in runs.items()}
+    table = build_table(runs, references)
     data = next(iter(runs.values())).get("data", "")
     out = Path(out) if out else Path(folders[0]).parent / "how_to_evaluate.png"
     command = " ".join(["python -m genlab.lecture.how_to_evaluate", *map(str, folders)])
+    if apart:
+        command = (f"{', '.join(apart)}: likelihoods of {binarized(runs[apart[0]]) or 'grey'}-binarized images, not comparable "
+                   f"with the reference rows' ({binarized(references) or 'grey'}), left out. {command}")
     return draw_table(table, out, title or f"How to evaluate GANs? Every metric on {data}", footer=command)
+
+
+def binarized(run: dict) -> str | None:
+    """How an image run binarized its images (dynamic, static), None for grey images or points."""
+    value = (run.get("images") or {}).get("binarize")
+    return None if value in (None, "none") else value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,8 +28,10 @@ greater than or equal to real data's.
 
 Where the values come from: a point run's metrics.json holds every column's numbers under
 samples.<column>.<metric> (`model` for the model); an image run's image metrics (`parzen`,
-`classifier`) sit at its top level, with real training images and noise under
-`references` (genlab.evaluation.references; shaped as results by genlab.metrics.report.as_results). `column_values` reads both.
+`classifier`, and `ais` for a decoder model) sit at its top level, the sample metrics of the
+classifier's features under `classifier`, and the reference rows under `references`
+(genlab.evaluation.references; shaped as results by genlab.metrics.report.as_results; which
+reference is which column: IMAGE_REFERENCES). `column_values` reads both.
 """
 
 from __future__ import annotations
@@ -51,7 +53,14 @@ REAL = "real_data"
 SHORTCUTS = ("memorizer", "mode_dropped", "blurred", "noise")
 REFERENCES = (REAL, *SHORTCUTS)
 LABELS = {REAL: "real data", "memorizer": "memorizer", "mode_dropped": "mode-dropped", "blurred": "blurred", "noise": "noise"}
-IMAGE_REFERENCES = {REAL: "real_train_images", "noise": "uniform_noise"}  # an image run's `references`
+# An image run's `references` behind each column, joined in order (a later one's numbers win):
+# real data is the held-out real images (the classifier's numbers: fresh images, as 8gaussians'
+# fresh draws) with the real training images' Parzen, the only real images Parzen scores.
+IMAGE_REFERENCES = {REAL: ("real_train_images", "real_held_out_images"), "memorizer": ("memorizer",),
+                    "mode_dropped": ("mode_dropped",), "blurred": ("blurred",), "noise": ("uniform_noise",)}
+# Image numbers that are not a registered metric's summary, as (metric, path, rule): the classifier's
+# class coverage, and AIS's bound on log p(x) (decoder models only: the references have none).
+IMAGE_ROWS = (("classifier", "coverage.entropy", "higher"), ("ais", "mean", "higher"))
 
 TARGETS: dict[str, tuple[str, float | None]] = {
     "mmd": ("floor", 0.0),
@@ -129,12 +138,19 @@ def rule_of(metric: Metric, inner: str) -> tuple[str, float | None]:
 
 
 def column_values(run: dict, column: str) -> dict:
-    """{metric name: value} of one column ("model" or a reference row) of a run's metrics.json."""
+    """{metric name: value} of one column ("model" or a reference row) of a run's metrics.json.
+    An image run's sample metrics of the classifier's features (precision_recall, kid, ...),
+    which it keeps under `classifier`, come up to the top, where a point run has them."""
     found = dict((run.get("samples") or {}).get(column) or {})
     if column == "model":
-        found.update({m.name: run[m.name] for m in metrics(IMAGES) if m.name in run})
-    elif column in IMAGE_REFERENCES and IMAGE_REFERENCES[column] in (run.get("references") or {}):
-        found.update(as_results(run["references"][IMAGE_REFERENCES[column]]))
+        found.update({name: run[name] for name in (*(m.name for m in metrics(IMAGES)), "ais") if name in run})
+    else:
+        for name in IMAGE_REFERENCES.get(column, ()):
+            if name in (run.get("references") or {}):
+                for key, value in as_results(run["references"][name]).items():
+                    found[key] = {**found[key], **value} if isinstance(found.get(key), dict) else value
+    sample_metrics = {m.name for m in metrics(SAMPLES)}
+    found.update({k: v for k, v in (found.get("classifier") or {}).items() if k in sample_metrics and k not in found})
     return found
 
 
@@ -181,6 +197,11 @@ def build_table(models: dict[str, dict], references: dict | None = None) -> Tabl
                 continue  # no column has it, or all score the same (no sample leaves the true support): it tells nothing apart
             rule, ideal = rule_of(metric, inner)
             rows.append(rank(Row(metric.name, inner, rule, ideal, values), columns))
+    for name, inner, rule in IMAGE_ROWS:
+        values = [_number(_at(cell.get(name), inner)) for cell in cells]
+        if len({v for v in values if v is not None}) >= 2:
+            row = rank(Row(name, inner, rule, None, values), columns)
+            rows.insert(next((i + 1 for i, r in enumerate(rows) if r.metric == name), len(rows)), row)
     return Table(columns, rows)
 
 
