@@ -8,9 +8,10 @@ in the index and the others go on; the command then exits 1.
 
 The figures are independent runs of small networks, so they run side by side, one per core
 with one torch thread each (GENLAB_GALLERY_JOBS sets how many; 1 runs them one after the
-other with torch's own thread count), the longest first. A figure's numbers can differ in
-the last digits from the same command run alone with more threads (another order of the
-sums), never its picture's content.
+other with torch's own thread count), the longest first. Another thread count adds the
+same numbers in another order, and training amplifies the difference: a trained figure's
+numbers (and its samples) differ from the same command run with 2 threads, as they would
+on another machine; at a fixed thread count each figure is reproducible.
 Usage: python -m genlab.lecture.gallery [NAME ...]   (default: all, in lecture order)
 """
 
