@@ -170,16 +170,16 @@ def main(argv: list[str] | None = None) -> int:
     ROOT.mkdir(parents=True, exist_ok=True)
     results_file = ROOT / "runs" / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    chosen = sorted((f for f in FIGURES if f.name in names), key=lambda f: -f.seconds)  # the longest first
+    chosen = sorted(((n, f) for n, f in enumerate(FIGURES, 1) if f.name in names), key=lambda nf: -nf[1].seconds)  # the longest first
     jobs = min(len(chosen), jobs)
     started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:  # each figure is a subprocess: threads only wait for them
-        running = {pool.submit(make, f, FIGURES.index(f) + 1, 1 if jobs > 1 else None): f for f in chosen}
+        running = {pool.submit(make, figure, number, 1 if jobs > 1 else None): (number, figure) for number, figure in chosen}
         for done in as_completed(running):
-            figure = running[done]
+            number, figure = running[done]
             results[figure.name] = result = done.result()
             state = f"{result['seconds']:.0f} s" if result["ok"] else f"FAILED: {result['error']}"
-            print(f"[figures] {FIGURES.index(figure) + 1:2d} {figure.name}: {state}", flush=True)
+            print(f"[figures] {number:2d} {figure.name}: {state}", flush=True)
     results_file.write_text(json.dumps(results, indent=1))
     index = write_index(results)
     failed = [name for name in names if not results[name]["ok"]]

@@ -143,7 +143,7 @@ def column_values(run: dict, column: str) -> dict:
     which it keeps under `classifier`, come up to the top, where a point run has them."""
     found = dict((run.get("samples") or {}).get(column) or {})
     if column == "model":
-        found.update({name: run[name] for name in (*(m.name for m in metrics(IMAGES)), "ais") if name in run})
+        found.update({name: run[name] for name in (*(m.name for m in metrics(IMAGES)), *(row[0] for row in IMAGE_ROWS)) if name in run})
     else:
         for name in IMAGE_REFERENCES.get(column, ()):
             if name in (run.get("references") or {}):
