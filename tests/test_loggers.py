@@ -123,6 +123,8 @@ def wandb_records(run_folder):
         if kind == 0:  # the zero padding at a block's end
             position += left
             continue
+        if position + 7 + length > len(raw):  # a chunk the service is still writing
+            break
         pending += raw[position + 7:position + 7 + length]
         position += 7 + length
         if kind in (1, 4):  # a whole record, or a record's last chunk
@@ -136,10 +138,10 @@ def wandb_records(run_folder):
 def wandb_run(run_folder) -> dict:
     """What an offline run holds: its name, group, tags and config, the history rows by
     step, and the summary. W&B's service writes the file on its own: `run.finish()` can return
-    before the last records are on disk (seen with two test processes on two cores), so this
-    reads until the closing `exit` record is there."""
-    deadline = time.monotonic() + 30
-    while (records := wandb_records(run_folder)) and records[-1].WhichOneof("record_type") != "exit" and time.monotonic() < deadline:
+    before the records are on disk (seen with two test processes on two cores: some, or none
+    yet), so this reads until the closing `exit` record is there."""
+    deadline = time.monotonic() + 60
+    while not ((records := wandb_records(run_folder)) and records[-1].WhichOneof("record_type") == "exit") and time.monotonic() < deadline:
         time.sleep(0.2)
     kinds = [record.WhichOneof("record_type") for record in records]
     assert "run" in kinds and kinds[-1] == "exit", f"{run_folder} holds the records {kinds}"
