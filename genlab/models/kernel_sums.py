@@ -28,10 +28,10 @@ from genlab.subnormals import subnormals_flushed
 LN_2 = math.log(2)
 LOG2_E = 1 / LN_2
 LEAF_SIZE = 64            # reference points per leaf: smaller boxes prune closer, more boxes cost bookkeeping
-QUERY_BLOCK = 256         # queries per block, partitioned as the references so that their box is small
-CACHE_TERMS = 2**17       # terms computed at once (512 KB of float32), so that exp2 and the sum find them in cache
+QUERY_BLOCK = 512         # queries per block, partitioned as the references so that their box is small
+CACHE_TERMS = 2**19       # terms computed at once (2 MB of float32): each part's few calls amortized, its terms still in cache
 FIRST_PASS_LOG2 = 10      # the first pass takes every leaf whose best term is within 2^10 of the nearest leaf's
-EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation stays below 4e-5
+EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation in float32 stays below 4e-5
 UNDERFLOW_SAFE = 2.0**-100  # sums (per reference) below this may have lost subnormal terms: recomputed shifted
 
 
@@ -91,8 +91,9 @@ class PrunedSum:
         sizes = torch.tensor([len(leaf) for leaf in leaves], device=u.device)
         self.point_leaf = torch.repeat_interleave(torch.arange(len(leaves), device=u.device), sizes)
         self.log2_count = sizes.double().log2()
-        self.low = torch.stack([scaled[leaf].amin(0) for leaf in leaves])
-        self.high = torch.stack([scaled[leaf].amax(0) for leaf in leaves])
+        # The leaves' boxes, coordinate by coordinate (d, leaves): the bounds go a coordinate at a time
+        self.low = torch.stack([scaled[leaf].amin(0) for leaf in leaves], 1).contiguous()
+        self.high = torch.stack([scaled[leaf].amax(0) for leaf in leaves], 1).contiguous()
         self.terms_visited = 0  # of the last call: query-reference pairs computed (the dense sum has n x m)
 
     def __call__(self, q: torch.Tensor) -> torch.Tensor:
@@ -101,12 +102,16 @@ class PrunedSum:
         out = torch.empty(len(q), dtype=self.dtype, device=q.device)
         roundoff = math.log2(torch.finfo(self.dtype).eps / 2)  # 2^-24 in float32
         rows = QUERY_BLOCK
-        work = torch.empty(max(CACHE_TERMS, 64 * min(rows, len(q))), dtype=self.dtype, device=q.device)  # reused: no page faults per part
+        # Buffers reused by every part (fresh ones would cost a page fault per 4 KB): the terms
+        # in `dtype`, and two of float64 for the exact differences
+        size = max(CACHE_TERMS, 64 * min(rows, len(q)))
+        work = (torch.empty(size, dtype=self.dtype, device=q.device), torch.empty(2, size, dtype=torch.float64, device=q.device))
         self.terms_visited = 0
         with subnormals_flushed():
             for index in kd_leaves(scaled, rows):
                 block = scaled[index]
-                bound = self._leaf_bounds(block)  # log2 of each leaf's count x the largest term any query of the block gets
+                # log2 of each leaf's count x the largest term any query of the block gets
+                bound = self._leaf_bounds(block.amin(0, keepdim=True), block.amax(0, keepdim=True))[0]
                 first = bound >= bound.max() - FIRST_PASS_LOG2
                 total = self._log2_sums(block, first, work)
                 # Half of what may be skipped goes to the leaves skipped for the whole block
@@ -115,9 +120,9 @@ class PrunedSum:
                 if rest.any():
                     candidates = rest.nonzero().squeeze(1)
                     allowed = total.to(torch.float64) + (roundoff - 1 - math.log2(len(candidates)))
-                    rest[candidates] = (self._leaf_bounds(block[:, None], candidates) >= allowed[:, None]).any(0)
+                    rest[candidates] = (self._leaf_bounds(block, block, candidates) >= allowed[:, None]).any(0)
                 if rest.any():
-                    total = torch.logaddexp2(total, self._log2_sums(block, rest, work))
+                    total = torch.logaddexp2(total, self._log2_sums(block, rest, work, total + (roundoff - 2)))
                 out[index] = total
         return out.mul_(LN_2)
 
@@ -132,53 +137,75 @@ class PrunedSum:
         needed[order[~skipped]] = True
         return needed
 
-    def _leaf_bounds(self, block: torch.Tensor, leaves: torch.Tensor | None = None) -> torch.Tensor:
-        """log2(count) - the term's exponent at the shortest distance from the block's box to
-        each leaf's box; given (queries, 1, d) and the leaves' indices, from each query's point."""
-        low, high, log2_count = (self.low, self.high, self.log2_count) if leaves is None else (
-            self.low[leaves], self.high[leaves], self.log2_count[leaves])
-        gap = (low - block.amax(-2, keepdim=True)).clamp_(min=0) + (block.amin(-2, keepdim=True) - high).clamp_(min=0)
-        exponent = gap.square_().sum(-1)
+    def _leaf_bounds(self, low: torch.Tensor, high: torch.Tensor, leaves: torch.Tensor | None = None) -> torch.Tensor:
+        """log2(count) - the term's exponent at the shortest distance from each box (rows of
+        `low` and `high`: the block's box, or each query's point) to each leaf's box, (boxes,
+        leaves) or (boxes, len(leaves)). A coordinate at a time: torch reduces a last axis of
+        2 or 3 slowly."""
+        leaf_low, leaf_high, log2_count = (self.low, self.high, self.log2_count) if leaves is None else (
+            self.low[:, leaves], self.high[:, leaves], self.log2_count[leaves])
+        exponent = torch.zeros(len(low), leaf_low.shape[1], dtype=low.dtype, device=low.device)
+        for k in range(low.shape[1]):
+            gap = torch.maximum(leaf_low[k] - high[:, k : k + 1], low[:, k : k + 1] - leaf_high[k]).clamp_(min=0)
+            exponent.addcmul_(gap, gap)
         return log2_count - (exponent if self.kernel == "gaussian" else exponent.sqrt_())
 
-    def _log2_sums(self, block: torch.Tensor, leaves: torch.Tensor, work: torch.Tensor) -> torch.Tensor:
-        """log2 sum_j 2^-e(q_i, r_j) over the points of the chosen leaves (a mask over leaves)."""
-        # Around the block's centre in float64, then in `dtype`: the near terms, which make the
-        # sum, keep every digit of their differences.
+    def _log2_sums(self, block: torch.Tensor, leaves: torch.Tensor, work: tuple[torch.Tensor, torch.Tensor],
+                   negligible: torch.Tensor | None = None) -> torch.Tensor:
+        """log2 sum_j 2^-e(q_i, r_j) over the points of the chosen leaves (a mask over leaves).
+        A query's sum that may have lost terms to underflow is recomputed shifted, unless
+        everything lost (each term under `dtype`'s smallest normal) stays below 2^negligible
+        (log2, per query: a part of the sum found so far that does not change its rounding)."""
+        # Around the block's centre in float64: the near terms, which make the sum, keep every
+        # digit of their differences.
         centre = block.mean(0)
         ref, block = self.ref[leaves[self.point_leaf]] - centre, block - centre
         self.terms_visited += len(block) * len(ref)
-        wide = float((block * block).sum(1).amax()) > EXPANSION_LIMIT
-        if wide:  # a sparse region's block: far queries, whose few terms need float64 differences
-            return self._shifted_log2_sums(block, ref).to(self.dtype)
-        ref, block = ref.to(self.dtype), block.to(self.dtype)
         if self.kernel == "gaussian":
-            # -|q - r|^2 = 2 q.r - |r|^2 - |q|^2 as one product: [2q, -1, -|q|^2] [r, |r|^2, 1]^T
-            left = torch.cat([2 * block, -torch.ones_like(block[:, :1]), -(block * block).sum(1, keepdim=True)], 1)
-            right = torch.cat([ref, (ref * ref).sum(1, keepdim=True), torch.ones_like(ref[:, :1])], 1)
+            # -|q - r|^2 = 2 q.r - |r|^2 - |q|^2 as one product: [2q, -1, -|q|^2] [r, |r|^2, 1]^T, in
+            # `dtype`, or in float64 for a sparse region's block (far-apart queries), where `dtype`
+            # would lose the near terms' digits; the exponentials in `dtype`.
+            wide = float((block * block).sum(1).amax()) > EXPANSION_LIMIT
+            product = block.dtype if wide else self.dtype
+            near, queries = ref.to(product), block.to(product)
+            left = torch.cat([2 * queries, -torch.ones_like(queries[:, :1]), -(queries * queries).sum(1, keepdim=True)], 1)
+            right = torch.cat([near, (near * near).sum(1, keepdim=True), torch.ones_like(near[:, :1])], 1)
             total = torch.zeros(len(block), dtype=self.dtype, device=block.device)
             for part in right.split(max(64, CACHE_TERMS // len(block))):  # each part's terms stay in the CPU's cache
-                terms = torch.mm(left, part.T, out=work[: len(block) * len(part)].view(len(block), len(part)))
+                shape, size = (len(block), len(part)), len(block) * len(part)
+                terms = work[0][:size].view(shape)
+                if wide:
+                    terms.copy_(torch.mm(left, part.T, out=work[1][0, :size].view(shape)))
+                else:
+                    torch.mm(left, part.T, out=terms)
                 total += terms.exp2_().sum(1)
-            if float(total.amin()) > UNDERFLOW_SAFE * len(ref):
-                return total.log2_()
-        return self._shifted_log2_sums(block, ref)
+            recompute = total <= UNDERFLOW_SAFE * len(ref)
+            if negligible is not None:
+                recompute &= negligible.to(self.dtype) <= math.log2(len(ref) * torch.finfo(self.dtype).tiny)
+            total.log2_()
+            if recompute.any():  # queries far from these leaves: their terms, shifted by the nearest
+                total[recompute] = self._shifted_log2_sums(block[recompute], ref, work)
+            return total
+        return self._shifted_log2_sums(block, ref, work)
 
-    def _shifted_log2_sums(self, block, ref) -> torch.Tensor:
-        """The same sums from exact differences, each row shifted by its nearest term: for the
-        exponential kernel, for queries far from every reference (whose terms would underflow
-        unshifted) and for wide blocks (where the product form would lose digits). A part of
-        the references at a time, the parts' sums joined in log space."""
-        floor = -120.0 if block.dtype == torch.float32 else -1000.0
-        total = torch.full((len(block),), -math.inf, dtype=block.dtype, device=block.device)
+    def _shifted_log2_sums(self, block, ref, work) -> torch.Tensor:
+        """The same sums from exact differences (of float64 coordinates), each row shifted by its
+        nearest term: for the exponential kernel, and for queries far from every reference
+        (whose terms would underflow unshifted). A part of the references at a time, the
+        parts' sums joined in log space."""
+        floor = -120.0 if self.dtype == torch.float32 else -1000.0
+        total = torch.full((len(block),), -math.inf, dtype=self.dtype, device=block.device)
         for part in ref.split(max(64, CACHE_TERMS // len(block))):
-            exponent = torch.empty(len(block), len(part), dtype=block.dtype, device=block.device)
-            squared_distances(block, part.T.contiguous(), exponent, torch.empty_like(exponent))
+            shape, size = (len(block), len(part)), len(block) * len(part)
+            exponent, spare, terms = work[1][0, :size].view(shape), work[1][1, :size].view(shape), work[0][:size].view(shape)
+            squared_distances(block, part.T.contiguous(), exponent, spare)
             if self.kernel == "exponential":
                 exponent.sqrt_()
             nearest = exponent.amin(1, keepdim=True)
-            torch.sub(nearest, exponent, out=exponent).clamp_(min=floor).exp2_()
-            total = torch.logaddexp2(total, exponent.sum(1).log2_() - nearest.squeeze(1))
+            # The shifted exponents lie in [floor, 0]: in `dtype` they keep each term to its
+            # rounding, so the exponentials and the sum go at `dtype`'s speed.
+            terms.copy_(torch.sub(nearest, exponent, out=exponent).clamp_(min=floor)).exp2_()  # (a sub that casts is slow)
+            total = torch.logaddexp2(total, terms.sum(1).log2_() - nearest.squeeze(1).to(self.dtype))
         return total
 
 
