@@ -10,8 +10,9 @@ Three ways, by kernel:
   result is what the full sum rounds to, while the cost falls with the data's spread in
   bandwidths instead of staying n x m. With a wide kernel nothing is skipped: the dense sum.
   The Gaussian's terms come from one matrix product per block around its centre
-  (-|q - r|^2 = 2 q.r - |r|^2 - |q|^2), exponentiated in base 2 without a shift; blocks
-  that could underflow or lose digits that way take exact differences instead.
+  (-|q - r|^2 = 2 q.r - |r|^2 - |q|^2), exponentiated in base 2 without a shift; queries
+  far from the centre, whose digits float32 would lose that way, take the product in
+  float64, and those whose terms could underflow take exact differences, shifted.
 - Compact kernels (0 beyond the unit ball): `windowed_log_kernel_sum` visits only references
   whose sorted first coordinate is within reach, which is exact because |u| >= |u_axis|.
 Coordinates come in kernel units (u = B^-1 (x - centre)), so the term is profile(|q - r|).
@@ -28,9 +29,9 @@ from genlab.subnormals import subnormals_flushed
 LN_2 = math.log(2)
 LOG2_E = 1 / LN_2
 LEAF_SIZE = 64            # reference points per leaf: smaller boxes prune closer, more boxes cost bookkeeping
-QUERY_BLOCK = 512         # queries per block, partitioned as the references so that their box is small
+QUERY_BLOCK = 1024        # queries per block, partitioned as the references so that their box is small
 CACHE_TERMS = 2**19       # terms computed at once (2 MB of float32): each part's few calls amortized, its terms still in cache
-FIRST_PASS_LOG2 = 10      # the first pass takes every leaf whose best term is within 2^10 of the nearest leaf's
+FIRST_PASS_LOG2 = 30      # the first pass takes every leaf whose best term is within 2^30 of the nearest leaf's
 EXPANSION_LIMIT = 256.0   # |q - centre|^2 (base-2 units) up to which the product form's cancellation in float32 stays below 4e-5
 UNDERFLOW_SAFE = 2.0**-100  # sums (per reference) below this may have lost subnormal terms: recomputed shifted
 
@@ -157,36 +158,45 @@ class PrunedSum:
         everything lost (each term under `dtype`'s smallest normal) stays below 2^negligible
         (log2, per query: a part of the sum found so far that does not change its rounding)."""
         # Around the block's centre in float64: the near terms, which make the sum, keep every
-        # digit of their differences.
+        # digit of their differences (the coordinates themselves are float64).
         centre = block.mean(0)
         ref, block = self.ref[leaves[self.point_leaf]] - centre, block - centre
         self.terms_visited += len(block) * len(ref)
-        if self.kernel == "gaussian":
-            # -|q - r|^2 = 2 q.r - |r|^2 - |q|^2 as one product: [2q, -1, -|q|^2] [r, |r|^2, 1]^T, in
-            # `dtype`, or in float64 for a sparse region's block (far-apart queries), where `dtype`
-            # would lose the near terms' digits; the exponentials in `dtype`.
-            wide = float((block * block).sum(1).amax()) > EXPANSION_LIMIT
-            product = block.dtype if wide else self.dtype
-            near, queries = ref.to(product), block.to(product)
-            left = torch.cat([2 * queries, -torch.ones_like(queries[:, :1]), -(queries * queries).sum(1, keepdim=True)], 1)
-            right = torch.cat([near, (near * near).sum(1, keepdim=True), torch.ones_like(near[:, :1])], 1)
-            total = torch.zeros(len(block), dtype=self.dtype, device=block.device)
-            for part in right.split(max(64, CACHE_TERMS // len(block))):  # each part's terms stay in the CPU's cache
-                shape, size = (len(block), len(part)), len(block) * len(part)
-                terms = work[0][:size].view(shape)
-                if wide:
-                    terms.copy_(torch.mm(left, part.T, out=work[1][0, :size].view(shape)))
-                else:
-                    torch.mm(left, part.T, out=terms)
-                total += terms.exp2_().sum(1)
-            recompute = total <= UNDERFLOW_SAFE * len(ref)
-            if negligible is not None:
-                recompute &= negligible.to(self.dtype) <= math.log2(len(ref) * torch.finfo(self.dtype).tiny)
-            total.log2_()
-            if recompute.any():  # queries far from these leaves: their terms, shifted by the nearest
-                total[recompute] = self._shifted_log2_sums(block[recompute], ref, work)
-            return total
-        return self._shifted_log2_sums(block, ref, work)
+        if self.kernel != "gaussian":
+            return self._shifted_log2_sums(block, ref, work)
+        # Queries far from the centre (a sparse region's) would lose their near terms' digits
+        # to the product form's cancellation in `dtype`: theirs goes in float64.
+        far = (block * block).sum(1) > EXPANSION_LIMIT
+        if not far.any():
+            return self._product_log2_sums(block, ref, work, self.dtype, negligible)
+        total = torch.empty(len(block), dtype=self.dtype, device=block.device)
+        for rows, product in ((~far, self.dtype), (far, torch.float64)):
+            if rows.any():
+                total[rows] = self._product_log2_sums(block[rows], ref, work, product, None if negligible is None else negligible[rows])
+        return total
+
+    def _product_log2_sums(self, block, ref, work, product: torch.dtype, negligible: torch.Tensor | None) -> torch.Tensor:
+        """The Gaussian's sums from one matrix product per part, -|q - r|^2 = 2 q.r - |r|^2 - |q|^2
+        as [2q, -1, -|q|^2] [r, |r|^2, 1]^T, in `product`; the exponentials in `dtype`."""
+        near, queries = ref.to(product), block.to(product)
+        left = torch.cat([2 * queries, -torch.ones_like(queries[:, :1]), -(queries * queries).sum(1, keepdim=True)], 1)
+        right = torch.cat([near, (near * near).sum(1, keepdim=True), torch.ones_like(near[:, :1])], 1)
+        total = torch.zeros(len(block), dtype=self.dtype, device=block.device)
+        for part in right.split(max(64, CACHE_TERMS // len(block))):  # each part's terms stay in the CPU's cache
+            shape, size = (len(block), len(part)), len(block) * len(part)
+            terms = work[0][:size].view(shape)
+            if product == self.dtype:
+                torch.mm(left, part.T, out=terms)
+            else:
+                terms.copy_(torch.mm(left, part.T, out=work[1][0, :size].view(shape)))
+            total += terms.exp2_().sum(1)
+        recompute = total <= UNDERFLOW_SAFE * len(ref)
+        if negligible is not None:
+            recompute &= negligible.to(self.dtype) <= math.log2(len(ref) * torch.finfo(self.dtype).tiny)
+        total.log2_()
+        if recompute.any():  # queries far from these leaves: their terms, shifted by the nearest
+            total[recompute] = self._shifted_log2_sums(block[recompute], ref, work)
+        return total
 
     def _shifted_log2_sums(self, block, ref, work) -> torch.Tensor:
         """The same sums from exact differences (of float64 coordinates), each row shifted by its
