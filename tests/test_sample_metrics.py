@@ -146,6 +146,20 @@ def test_kde_of_samples_is_a_labelled_scott_kde():
     assert kde_of_samples(samples, label="WGAN kde").label == "WGAN kde"
 
 
+def test_collapsed_samples_get_minus_infinity_and_an_isotropic_kde_to_draw():
+    """A generator collapsed onto a line (or a point) has no Scott bandwidth: the metric is
+    the limit Scott's rule tends to, -inf, and the figure's kde an isotropic one."""
+    t = torch.randn(500, 1, generator=gen(21), dtype=torch.float64)
+    on_a_line = torch.cat([t, 2 * t], 1)
+    test = torch.randn(200, 2, generator=gen(22), dtype=torch.float64)
+    assert kde_test_log_likelihood(on_a_line, test) == {"mean": -math.inf, "standard_error": 0.0}
+    kde = kde_of_samples(on_a_line)
+    h = 500 ** (-1 / 6) * (2 * t).std().item()  # Scott's factor times the widest coordinate's spread
+    assert kde.bandwidth == pytest.approx(h) and torch.isfinite(kde.log_prob(test)).all()
+    assert kde_of_samples(torch.ones(50, 2, dtype=torch.float64)).bandwidth == pytest.approx(50 ** (-1 / 6))
+    assert math.isfinite(kde_test_log_likelihood(torch.randn(500, 2, generator=gen(23), dtype=torch.float64), test)["mean"])
+
+
 def test_kde_test_log_likelihood_of_gaussian_samples_is_near_minus_the_entropy():
     samples = torch.randn(1500, 2, generator=gen(18), dtype=torch.float64)
     test = torch.randn(1500, 2, generator=gen(19), dtype=torch.float64)

@@ -20,7 +20,7 @@ from genlab.errors import ConfigError, check_positive
 from genlab.metrics.registry import SAMPLES, metrics, register
 from genlab.metrics.standard_error import standard_error
 from genlab.models.base import GenerativeModel
-from genlab.models.kde import KDE
+from genlab.models.kde import KDE, has_singular_covariance
 
 MMD_BANDWIDTH_FACTORS = (0.1, 0.3, 1.0, 3.0)
 MEDIAN_POINTS = 2000  # pairs among this many reference points fix the MMD bandwidths
@@ -108,16 +108,28 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 25
 
 
 def kde_of_samples(samples: torch.Tensor, label: str = "GAN kde") -> KDE:
-    """A Gaussian KDE (Scott's bandwidth) of the samples: a density for a model without one."""
-    kde = KDE(kernel="gaussian", bandwidth="scott").fit(_points(samples, "samples"))
+    """A Gaussian KDE (Scott's bandwidth) of the samples: a density for a model without one.
+    Samples with a singular covariance (a generator collapsed onto a point or a line) have
+    no Scott bandwidth: they get an isotropic one, Scott's factor times their largest
+    coordinate's spread (or 1), so that a figure still shows where they lie."""
+    samples = _points(samples, "samples")
+    bandwidth = "scott"
+    if len(samples) > 1 and has_singular_covariance(samples):
+        spread = samples.double().std(0).max().item()
+        bandwidth = len(samples) ** (-1 / (samples.shape[1] + 4)) * (spread if spread > 0 else 1.0)
+    kde = KDE(kernel="gaussian", bandwidth=bandwidth).fit(samples)
     kde.label = label
     return kde
 
 
 def kde_test_log_likelihood(samples: torch.Tensor, test: torch.Tensor) -> dict:
-    """Mean log-likelihood (nats per point) of the test set under the KDE of the samples."""
+    """Mean log-likelihood (nats per point) of the test set under the KDE of the samples;
+    -inf for samples with a singular covariance, the value Scott's rule tends to there
+    (its kernels flatten onto the samples' point or line, where test points are not)."""
     samples = _points(samples, "samples")
     test = _same_space(samples, _points(test, "test"))
+    if len(samples) > 1 and has_singular_covariance(samples):
+        return {"mean": -math.inf, "standard_error": 0.0}
     values = kde_of_samples(samples).log_prob(test).double().cpu()
     return {"mean": values.mean().item(), "standard_error": standard_error(values)}
 

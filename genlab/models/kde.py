@@ -234,11 +234,20 @@ def _name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+def has_singular_covariance(x: torch.Tensor) -> bool:
+    """Whether the points' covariance is singular (all on a point, a line or a plane):
+    then no Scott or Silverman bandwidth exists."""
+    return bool(_cholesky_of_covariance(x)[1] != 0)
+
+
+def _cholesky_of_covariance(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.linalg.cholesky_ex(torch.atleast_2d(torch.cov(x.T.double())))
+
+
 def _covariance_cholesky(x: torch.Tensor) -> torch.Tensor:
     if len(x) < 2:
         raise ConfigError("a bandwidth rule needs at least 2 points; give model.bandwidth a number")
-    cov = torch.atleast_2d(torch.cov(x.T.double()))
-    scale, info = torch.linalg.cholesky_ex(cov)
+    scale, info = _cholesky_of_covariance(x)
     if info != 0:
         raise ConfigError("the data's covariance is singular, so scott/silverman cannot scale to it; give a numeric bandwidth")
     return scale.to(x.dtype)
