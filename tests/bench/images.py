@@ -5,7 +5,9 @@ Runs go through genlab's own entrypoint (only device, output folder and the time
 budget are set) into outputs/bench/runs/; the table goes to stdout and
 outputs/bench/images.md. MNIST comes from GENLAB_MNIST_DIR (or genlab's cache).
 Usage: images.py [vae] [gan] [wgan]; default vae and gan (wgan = WGAN-GP with the
-dcgan networks, the same budget as the GAN). `images.py report` rewrites the table
+dcgan networks, 20 minutes). The targets are issue 18's: the VAE at most 89.0 nats
+(IWAE k=1000), the GAN Parzen at least 225 and Fréchet distance at most 10, each
+within 10 minutes of training. `images.py report` rewrites the table
 from the runs already in outputs/bench/runs/.
 """
 
@@ -24,7 +26,8 @@ from hydra import compose, initialize_config_module
 from genlab.train import run
 
 OUT = Path("outputs/bench")
-BUDGETS = {"vae": 600.0, "gan": 1200.0, "wgan": 1200.0}  # seconds of training (the issue's 10 and 20 minutes)
+BUDGETS = {"vae": 600.0, "gan": 600.0, "wgan": 1200.0}  # seconds of training
+VAE_NLL, GAN_PARZEN, GAN_FD = 89.0, 225.0, 10.0  # the targets within those budgets
 OVERRIDES = {"vae": ["model=vae"], "gan": ["model=gan"], "wgan": ["model=wgan", "model.arch=dcgan"]}
 
 
@@ -55,22 +58,23 @@ def rows_for(name: str, metrics: dict, wall: float) -> list[str]:
     rows = []
     if name == "vae":
         nll = -metrics["test_log_likelihood"]
-        ok = "ok" if nll <= 90 and train_min <= 10 else "MISSED"
+        ok = "ok" if nll <= VAE_NLL and train_min <= BUDGETS["vae"] / 60 else "MISSED"
         rows.append(f"| {label} | {when} | test NLL, IWAE k={metrics['iwae_k']} (binarize={metrics['images']['binarize']}) | "
-                    f"{pm(nll, metrics['test_log_likelihood_standard_error'], 2)} nats | <= 90 in <= 10 min: {ok} | IWAE paper's VAE 86.76; 8-min prototype 92.1 |")
+                    f"{pm(nll, metrics['test_log_likelihood_standard_error'], 2)} nats | <= {VAE_NLL} in <= {BUDGETS['vae'] / 60:.0f} min: {ok} | IWAE paper's VAE 86.76; 8-min prototype 92.1 |")
         rows.append(f"| {label} | {when} | test ELBO | {pm(metrics['test_elbo'], metrics['test_elbo_standard_error'], 2)} nats | - | - |")
+    minutes = BUDGETS[name] / 60
     parzen = metrics.get("parzen")
     if parzen:
-        ok = "" if name == "vae" else (" ok" if parzen["mean"] >= 225 and train_min <= 20 else " MISSED")
-        target = "-" if name == "vae" else f">= 225 in <= 20 min:{ok}"
+        ok = "" if name == "vae" else (" ok" if parzen["mean"] >= GAN_PARZEN and train_min <= minutes else " MISSED")
+        target = "-" if name == "vae" else f">= {GAN_PARZEN:.0f} in <= {minutes:.0f} min:{ok}"
         kind = "real training images" + (" (binarized like the data)" if metrics["images"]["binarize"] != "none" else "")
         ref = f"{kind} {real['parzen']['mean']:.1f}, noise {noise['parzen']['mean']:.1f}" if "parzen" in real else "-"
         rows.append(f"| {label} | {when} | Parzen test log-likelihood (σ {parzen['sigma']:.3f} from validation) | {pm(parzen['mean'], parzen['standard_error'])} nats | {target} | {ref}; GAN paper 225 ± 2 |")
     classifier = metrics.get("classifier")
     if classifier:
         fd = classifier["frechet_distance"]
-        ok = "" if name == "vae" else (" ok" if fd <= 10 and train_min <= 20 else " MISSED")
-        target = "-" if name == "vae" else f"<= 10 in <= 20 min:{ok}"
+        ok = "" if name == "vae" else (" ok" if fd <= GAN_FD and train_min <= minutes else " MISSED")
+        target = "-" if name == "vae" else f"<= {GAN_FD:.0f} in <= {minutes:.0f} min:{ok}"
         ref = f"10,000 real training images {real['frechet_distance']:.2f}" if "frechet_distance" in real else "-"
         rows.append(f"| {label} | {when} | Fréchet distance, classifier features (test accuracy {100 * classifier['test_accuracy']:.2f}%) | {fd:.2f} | {target} | {ref}; 10-min prototype 11.5 |")
         cov = classifier["coverage"]
