@@ -40,8 +40,8 @@ test: $(VENV)/.installed
 # Density models against scikit-learn/scipy (a few minutes), the new sample metrics against
 # prdc and torchmetrics (a minute), then GAN/WGAN runs with
 # time budgets and the loop against a bare torch loop (about 25 minutes), then the
-# Parzen protocol's cost and the VAE and GAN on MNIST, 10 minutes of training each (about 40 minutes), then RealNVP on
-# the toy sets and MNIST (about 35 minutes). Run it alone.
+# Parzen protocol's cost and the VAE and GAN on MNIST, 10 minutes of training each (about
+# 40 minutes), then RealNVP on the toy sets and MNIST (about 35 minutes). Run it alone.
 # MNIST: GENLAB_MNIST_DIR, else ../shared/data/mnist where it exists, else genlab's cache.
 bench: $(VENV)/.bench-installed
 	$(PY) tests/bench/run.py

@@ -78,13 +78,13 @@ class AISSettings:
     fits 1,000 MNIST test images of the default GAN generator (100-256-512-1024-784) in
     10 CPU-minutes on the machine it was sized on (9.3 there; 14.5 on a slower machine of the
     same kind, where every cheaper schedule tried broke the 0.05-nat accuracy: docs/ais.md;
-    the VAE's decoder is 4x cheaper). Within that budget, measured on the linear-Gaussian check (10-dim latent, 50-dim data; docs/ais.md), mean error from the
-    exact ln p(x) on 2,000 points (standard error 0.007): acceptance 0.8, -0.044 (-0.050 on
-    another seeded model); Wu et al.'s 0.65 (optimal for long trajectories), -0.058; 0.9,
-    -0.048; with 0.65, 5,000 steps of 1 leapfrog step -0.049, and 3,750 x 2 (1.5x the
-    cost) -0.030. Wu et al. run far
-    longer schedules (up to 10,000 steps x 16 chains of 10 leapfrog steps, on a GPU); pass
-    an AISSettings with more n_steps for a tighter bound where time allows.
+    the VAE's decoder is 4x cheaper). Within that budget, measured on the linear-Gaussian
+    check (10-dim latent, 50-dim data; docs/ais.md), mean error from the exact ln p(x) on
+    2,000 points (standard error 0.007): acceptance 0.8, -0.044 (-0.050 on another seeded
+    model); Wu et al.'s 0.65 (optimal for long trajectories), -0.058; 0.9, -0.048; with
+    0.65, 5,000 steps of 1 leapfrog step -0.049, and 3,750 x 2 (1.5x the cost) -0.030. Wu
+    et al. run far longer schedules (up to 10,000 steps x 16 chains of 10 leapfrog steps,
+    on a GPU); pass an AISSettings with more n_steps for a tighter bound where time allows.
     """
 
     n_steps: int = 2500
