@@ -9,7 +9,7 @@ import pytest
 from genlab.lecture import how_to_evaluate
 from genlab.metrics.registry import Metric, add, unregister
 from genlab.plots import metric_table
-from genlab.plots.metric_table import BEST, REAL, SHORTCUTS, build_table, draw
+from genlab.plots.metric_table import BEST, MISSING, REAL, SHORTCUTS, UNRANKED, build_table, draw
 
 
 def sample_set(precision, recall, kid, c2st, c_t, w1):
@@ -117,6 +117,8 @@ def test_an_image_runs_metrics_and_references_are_read():
     assert row(t, "precision_recall.recall").values == [0.87, 0.89, 0.57, 0.83, 0.0, 0.13, 0.2]
     assert row(t, "precision_recall.recall").fools == [False, True, False, False, False, False, False]
     assert row(t, "ais.mean").values == [None] * 5 + [206.0, 210.0] and row(t, "ais.mean").ranks[-2:] == [2, 1]
+    labels = [r.label for r in t.rows]
+    assert labels.index("ais.mean") == labels.index("parzen.mean") + 1  # the likelihoods side by side
 
 
 def test_likelihoods_of_binarized_images_are_left_out_beside_grey_ones(tmp_path, monkeypatch):
@@ -134,7 +136,9 @@ def test_likelihoods_of_binarized_images_are_left_out_beside_grey_ones(tmp_path,
     t = drawn["table"]
     assert row(t, "parzen.mean").values == [244.0, None, None, None, -629.0, None, 82.5]  # the grey run's references
     assert row(t, "classifier.frechet_distance").values[-2:] == [310.0, 280.0]
-    assert "ais.mean" not in [r.label for r in t.rows]  # one comparable value left: it ranks nothing
+    ais = row(t, "ais.mean")  # one comparable value left: shown, unranked, white
+    assert ais.values == [None] * 6 + [206.0] and ais.ranks == [None] * 7 and not any(ais.fools)
+    assert t.colour(ais, 6) == UNRANKED and t.colour(ais, 5) == MISSING
     assert drawn["footer"].startswith("VAE: likelihoods of dynamic-binarized images, not comparable")
 
 

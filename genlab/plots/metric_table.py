@@ -58,9 +58,11 @@ LABELS = {REAL: "real data", "memorizer": "memorizer", "mode_dropped": "mode-dro
 # fresh draws) with the real training images' Parzen, the only real images Parzen scores.
 IMAGE_REFERENCES = {REAL: ("real_train_images", "real_held_out_images"), "memorizer": ("memorizer",),
                     "mode_dropped": ("mode_dropped",), "blurred": ("blurred",), "noise": ("uniform_noise",)}
-# Image numbers that are not a registered metric's summary, as (metric, path, rule): the classifier's
-# class coverage, and AIS's bound on log p(x) (decoder models only: the references have none).
-IMAGE_ROWS = (("classifier", "coverage.entropy", "higher"), ("ais", "mean", "higher"))
+# Image numbers that are not a registered metric's summary, as (metric, path, rule, the metric whose
+# rows they follow): the classifier's class coverage, and AIS's bound on log p(x) beside Parzen
+# (decoder models only: the references have none). They are shown even where only one column has
+# them (a lone GAN's AIS), unranked.
+IMAGE_ROWS = (("classifier", "coverage.entropy", "higher", "classifier"), ("ais", "mean", "higher", "parzen"))
 
 TARGETS: dict[str, tuple[str, float | None]] = {
     "mmd": ("floor", 0.0),
@@ -72,6 +74,7 @@ TARGETS: dict[str, tuple[str, float | None]] = {
 BEST, WORST = "#1a9850", "#d73027"  # the colours of rank 1 and of the last rank in a row
 RANK_CMAP = LinearSegmentedColormap.from_list("rank", [BEST, "#fee08b", WORST])
 MISSING = "#eeeeee"  # a number a column does not have (no modes, an image run's references)
+UNRANKED = "white"  # a number only one column has: there is nothing to rank it against
 
 
 @dataclass
@@ -106,7 +109,7 @@ class Table:
         """The cell's colour: its rank spread over the row's ranks, green best, red worst."""
         rank = row.ranks[column]
         if rank is None:
-            return MISSING
+            return MISSING if row.values[column] is None else UNRANKED
         worst = max(r for r in row.ranks if r is not None)
         return BEST if rank == 1 else RANK_CMAP((rank - 1) / max(worst - 1, 1))
 
@@ -197,19 +200,20 @@ def build_table(models: dict[str, dict], references: dict | None = None) -> Tabl
                 continue  # no column has it, or all score the same (no sample leaves the true support): it tells nothing apart
             rule, ideal = rule_of(metric, inner)
             rows.append(rank(Row(metric.name, inner, rule, ideal, values), columns))
-    for name, inner, rule in IMAGE_ROWS:
+    for name, inner, rule, after in IMAGE_ROWS:
         values = [_number(_at(cell.get(name), inner)) for cell in cells]
-        if len({v for v in values if v is not None}) >= 2:
+        if any(v is not None for v in values):
             row = rank(Row(name, inner, rule, None, values), columns)
-            rows.insert(next((i + 1 for i, r in enumerate(rows) if r.metric == name), len(rows)), row)
+            last = [i for i, r in enumerate(rows) if r.metric == after]
+            rows.insert(last[-1] + 1 if last else len(rows), row)
     return Table(columns, rows)
 
 
 def rank(row: Row, columns: list[str]) -> Row:
-    """Fill the row's scores, competition ranks and fools."""
+    """Fill the row's scores, competition ranks and fools; a row with one number has no ranks."""
     row.scores = [score(v, row.rule, row.ideal) for v in row.values]
     present = [s for s in row.scores if s is not None]
-    row.ranks = [None if s is None else 1 + sum(other > s for other in present) for s in row.scores]
+    row.ranks = [None if s is None or len(present) < 2 else 1 + sum(other > s for other in present) for s in row.scores]
     real = row.scores[columns.index(REAL)] if REAL in columns else None
     row.fools = [c in SHORTCUTS and s is not None and real is not None and s >= real for c, s in zip(columns, row.scores)]
     return row
@@ -225,7 +229,7 @@ def _fmt(value: float | None) -> str:
 
 CAPTION = ("Colour: rank within the row (green best, red worst; equal scores share a rank). "
            "Hatched and outlined: a shortcut (memorizer, mode-dropped, blurred, noise) that scores at least as well as "
-           "real data on that number: it fools it. ↑ higher is better, ↓ lower; → x: x is best, (below ties): "
+           "real data on that number: it fools it. White: a number only one column has. ↑ higher is better, ↓ lower; → x: x is best, (below ties): "
            "values below x are chance and tie with it, (either side): the distance from x counts.")
 
 
