@@ -229,8 +229,8 @@ def _fmt(value: float | None) -> str:
 
 CAPTION = ("Colour: rank within the row (green best, red worst; equal scores share a rank). "
            "Hatched and outlined: a shortcut (memorizer, mode-dropped, blurred, noise) that scores at least as well as "
-           "real data on that number: it fools it. White: a number only one column has. ↑ higher is better, ↓ lower; → x: x is best, (below ties): "
-           "values below x are chance and tie with it, (either side): the distance from x counts.")
+           "real data on that number: it fools it. White: a number only one column has. ↑ higher is better, ↓ lower; "
+           "→ x: x is best, (below ties): values below x are chance and tie with it, (either side): the distance from x counts.")
 
 
 def draw(table: Table, path: Path, title: str, column_labels: dict[str, str] | None = None, footer: str | None = None) -> Path:
